@@ -1,0 +1,73 @@
+/*
+ * One lwIP instance per thread.
+ *
+ * With Inception's redirection (inc_lwip_state.h), all of lwIP's state is
+ * thread-local: the thread that calls inc_lwip_instance_init() owns a complete
+ * lwIP stack, and every lwIP call it makes acts on that stack only. This header
+ * is the small amount of per-instance context that lwIP's hooks cannot receive
+ * as an argument (port choice policy, random generator, clock, owner check).
+ *
+ * The struct is the caller's (STYLE 7): it is typically embedded in the
+ * worker's per-core struct and must outlive the instance.
+ */
+#ifndef INC_LWIP_INSTANCE_H
+#define INC_LWIP_INSTANCE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tcp_pcb;
+struct udp_pcb;
+
+/**
+ * Policy for ephemeral ports (upstream-patches/0002). Called for each free
+ * local port lwIP considers when the application left the port 0; return
+ * non-zero to take it. Runs on the owner thread, inside lwIP.
+ */
+typedef int (*inc_lwip_tcp_port_fn)(void *ctx, const struct tcp_pcb *pcb, uint16_t port);
+typedef int (*inc_lwip_udp_port_fn)(void *ctx, const struct udp_pcb *pcb, uint16_t port);
+
+struct inc_lwip_instance {
+  pthread_t owner;               /* the thread that called init */
+  uint64_t rand_state[2];        /* xorshift128+ for LWIP_RAND() */
+  inc_lwip_tcp_port_fn tcp_port_ok; /* NULL: accept every free port */
+  inc_lwip_udp_port_fn udp_port_ok; /* NULL: accept every free port */
+  void *port_ctx;
+  int64_t clock_offset_ms;       /* added to CLOCK_MONOTONIC for sys_now() */
+} __attribute__((aligned(64)));
+
+/**
+ * Starts an lwIP instance on the calling thread: lwip_init() on this thread's
+ * (thread-local) lwIP state, seeds the instance's random generator.
+ *
+ * Thread: the future owner; once per thread (a second call on the same thread
+ *   fails with -EBUSY).
+ * Ownership: inst stays the caller's and must outlive the thread's use of lwIP.
+ * RCU: none.
+ * Returns: 0, -EINVAL (inst NULL), -EBUSY (this thread already has one).
+ */
+int inc_lwip_instance_init(struct inc_lwip_instance *inst);
+
+/**
+ * The calling thread's instance, or NULL if it has none.
+ * Thread: any. RCU: none.
+ */
+struct inc_lwip_instance *inc_lwip_instance_self(void);
+
+/**
+ * Forgets the calling thread's instance (after the caller has closed every
+ * pcb and removed its netifs). lwIP has no deinit: the thread-local state stays
+ * until the thread exits. A thread may not start a second instance.
+ * Thread: the owner. Returns: 0, or -ENOENT if the thread has no instance.
+ */
+int inc_lwip_instance_detach(struct inc_lwip_instance *inst);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* INC_LWIP_INSTANCE_H */

@@ -1,0 +1,142 @@
+/*
+ * Inception's lwIP configuration: one lwIP instance per worker thread.
+ *
+ * Each worker runs lwIP's raw API to completion in its own poll loop, so the
+ * instance needs no OS layer (NO_SYS=1), no locks (SYS_LIGHTWEIGHT_PROT=0) and
+ * no sequential/socket API of lwIP's own: Inception carries application calls
+ * to the owning worker itself (stack/).
+ *
+ * Sizes are per instance (per worker). Values a deployment may want to change
+ * are guarded with #ifndef so that a build can override them with -D.
+ */
+#ifndef INC_LWIPOPTS_H
+#define INC_LWIPOPTS_H
+
+#include "inc_lwip_state.h" /* LWIP_STATE_STORAGE: thread-local state */
+
+/* ---- system ---------------------------------------------------------- */
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_NETCONN 0
+#define LWIP_SOCKET 0
+#define LWIP_TIMERS 1
+#define LWIP_HOOK_FILENAME "inc_lwip_hooks.h"
+
+/* Every call into an instance must come from the thread that owns it:
+ * checked on every lwIP API call in builds with INC_LWIP_CHECK_OWNER (debug
+ * and sanitizer builds; lwip-hooks/CMakeLists.txt). */
+#ifdef INC_LWIP_CHECK_OWNER
+#define LWIP_ASSERT_CORE_LOCKED() inc__lwip_assert_owner()
+#endif
+
+/* ---- memory ---------------------------------------------------------- */
+#define MEM_ALIGNMENT 8
+/* PBUF_RAM and the few other variable-size allocations: the C library's
+ * per-thread arenas. (TX pbufs move to per-core mbuf pools with the drivers.) */
+#define MEM_LIBC_MALLOC 1
+#define MEMP_MEM_MALLOC 0
+
+#ifndef INC_LWIP_MAX_TCP
+#define INC_LWIP_MAX_TCP 256 /* TCP connections per instance */
+#endif
+#define MEMP_NUM_TCP_PCB INC_LWIP_MAX_TCP
+#define MEMP_NUM_TCP_PCB_LISTEN 32
+#define MEMP_NUM_UDP_PCB 32
+#define MEMP_NUM_RAW_PCB 4
+#define MEMP_NUM_TCP_SEG 4096
+#define MEMP_NUM_REASSDATA 16
+#define IP_REASS_MAX_PBUFS 64
+#define MEMP_NUM_FRAG_PBUF 32
+#define MEMP_NUM_ARP_QUEUE 64
+#define MEMP_NUM_ND6_QUEUE 64
+#define MEMP_NUM_PBUF 256
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
+#define PBUF_POOL_SIZE 512
+#define PBUF_POOL_BUFSIZE LWIP_MEM_ALIGN_SIZE(TCP_MSS + 40 + PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
+
+/* ---- protocols ------------------------------------------------------- */
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_IPV4 1
+#define LWIP_IPV6 1
+#define LWIP_ICMP 1
+#define LWIP_RAW 1
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_IGMP 0
+#define LWIP_DHCP 0
+#define LWIP_AUTOIP 0
+#define LWIP_DNS 0
+#define LWIP_IPV6_MLD 1
+#define LWIP_IPV6_AUTOCONFIG 0
+#define LWIP_IPV6_DHCP6 0
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
+#define LWIP_IPV6_REASS 1
+#define LWIP_IPV6_FRAG 1
+#define IPV6_FRAG_COPYHEADER 1 /* 64-bit pointers do not fit in the fragment header */
+#define ARP_TABLE_SIZE 64
+#define ARP_QUEUEING 1
+#define ETHARP_SUPPORT_STATIC_ENTRIES 1
+#define LWIP_ND6_NUM_NEIGHBORS 64
+#define LWIP_ND6_NUM_DESTINATIONS 64
+#define LWIP_SINGLE_NETIF 0
+#define LWIP_NETIF_LOOPBACK 0
+#define LWIP_HAVE_LOOPIF 0
+#define LWIP_NETIF_EXT_STATUS_CALLBACK 0
+#define SO_REUSE 1
+
+/* ---- TCP ------------------------------------------------------------- */
+#define TCP_MSS 1460
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 4
+#ifndef TCP_WND
+#define TCP_WND (128 * 1024)
+#endif
+#ifndef TCP_SND_BUF
+#define TCP_SND_BUF (128 * 1024)
+#endif
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+/* lwIP keeps the low-water mark in a u16_t, at least 4 MSS below overflow */
+#define TCP_SNDLOWAT (32 * 1024)
+#define TCP_QUEUE_OOSEQ 1
+#define TCP_OOSEQ_MAX_PBUFS 64
+#define LWIP_TCP_SACK_OUT 1
+#define LWIP_TCP_TIMESTAMPS 1
+#define LWIP_TCP_KEEPALIVE 1
+#define TCP_LISTEN_BACKLOG 1
+#define TCP_DEFAULT_LISTEN_BACKLOG 255
+#define LWIP_TCP_PCB_NUM_EXT_ARGS 1
+#define LWIP_CALLBACK_API 1
+#define TCP_OVERSIZE TCP_MSS
+
+/* ---- checksums: in software here; drivers/ turns offloads on per port -- */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define LWIP_CHECKSUM_ON_COPY 1
+
+/* ---- statistics: per instance, read by Inception's counters ---------- */
+#define LWIP_STATS 1
+#define LWIP_STATS_DISPLAY 0
+#define LINK_STATS 1
+#define ETHARP_STATS 1
+#define IP_STATS 1
+#define IPFRAG_STATS 1
+#define ICMP_STATS 1
+#define UDP_STATS 1
+#define TCP_STATS 1
+#define MEM_STATS 0
+#define MEMP_STATS 1
+#define SYS_STATS 0
+#define IP6_STATS 1
+#define ICMP6_STATS 1
+#define IP6_FRAG_STATS 1
+#define ND6_STATS 1
+#define MLD6_STATS 1
+#define MIB2_STATS 0
+
+/* ---- debugging -------------------------------------------------------- */
+#ifndef LWIP_DEBUG
+#define LWIP_NOASSERT_ON_ERROR 0
+#endif
+
+#endif /* INC_LWIPOPTS_H */

@@ -1,0 +1,133 @@
+/*
+ * Per-thread lwIP instance context and the hooks that need it.
+ *
+ * lwIP's hooks receive no context argument, so each thread keeps one pointer
+ * to its instance in thread-local storage (the only state of ours outside the
+ * caller's structs). Like lwIP's own state it uses the initial-exec model.
+ */
+#include "inc_lwip_instance.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "lwip/init.h"
+#include "lwip/sys.h"
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+#include "inc_lwip_hooks.h"
+
+#define INC_TLS __thread __attribute__((tls_model("initial-exec")))
+
+static INC_TLS struct inc_lwip_instance *self;
+/* lwIP has no deinit: a thread runs lwip_init() at most once. */
+static INC_TLS int lwip_started;
+
+static void seed(struct inc_lwip_instance *inst)
+{
+  uint64_t s[2] = {0, 0};
+  if (getrandom(s, sizeof(s), 0) != (ssize_t)sizeof(s) || (s[0] | s[1]) == 0) {
+    /* getrandom cannot fail for 16 bytes once the pool is initialised;
+     * stay usable regardless (xorshift must not start at zero). */
+    s[0] = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)inst;
+    s[1] = 0xbf58476d1ce4e5b9ULL;
+  }
+  inst->rand_state[0] = s[0];
+  inst->rand_state[1] = s[1];
+}
+
+int inc_lwip_instance_init(struct inc_lwip_instance *inst)
+{
+  if (inst == NULL) {
+    return -EINVAL;
+  }
+  if (self != NULL || lwip_started) {
+    return -EBUSY;
+  }
+  inst->owner = pthread_self();
+  inst->tcp_port_ok = NULL;
+  inst->udp_port_ok = NULL;
+  inst->port_ctx = NULL;
+  inst->clock_offset_ms = 0;
+  seed(inst);
+  self = inst;
+  lwip_started = 1;
+  lwip_init();
+  return 0;
+}
+
+struct inc_lwip_instance *inc_lwip_instance_self(void)
+{
+  return self;
+}
+
+int inc_lwip_instance_detach(struct inc_lwip_instance *inst)
+{
+  if (self == NULL || self != inst) {
+    return -ENOENT;
+  }
+  self = NULL;
+  return 0;
+}
+
+void inc__lwip_assert_owner(void)
+{
+  if (self == NULL) {
+    inc__lwip_assert_fail("lwIP called from a thread that has no lwIP instance", __FILE__, __LINE__);
+  }
+  if (!pthread_equal(self->owner, pthread_self())) {
+    inc__lwip_assert_fail("lwIP instance used by a thread that does not own it", __FILE__, __LINE__);
+  }
+}
+
+int inc__lwip_tcp_local_port_ok(const struct tcp_pcb *pcb, u16_t port)
+{
+  const struct inc_lwip_instance *inst = self;
+  if (inst == NULL || inst->tcp_port_ok == NULL) {
+    return 1;
+  }
+  return inst->tcp_port_ok(inst->port_ctx, pcb, port);
+}
+
+int inc__lwip_udp_local_port_ok(const struct udp_pcb *pcb, u16_t port)
+{
+  const struct inc_lwip_instance *inst = self;
+  if (inst == NULL || inst->udp_port_ok == NULL) {
+    return 1;
+  }
+  return inst->udp_port_ok(inst->port_ctx, pcb, port);
+}
+
+uint32_t inc__lwip_rand(void)
+{
+  struct inc_lwip_instance *inst = self;
+  uint64_t s1, s0, r;
+  if (inst == NULL) {
+    /* before init (lwip_init() itself draws numbers after self is set);
+     * only reachable if lwIP is used without an instance */
+    uint64_t v = 0;
+    (void)getrandom(&v, sizeof(v), 0);
+    return (uint32_t)v;
+  }
+  /* xorshift128+ (Vigna 2014) */
+  s1 = inst->rand_state[0];
+  s0 = inst->rand_state[1];
+  r = s0 + s1;
+  inst->rand_state[0] = s0;
+  s1 ^= s1 << 23;
+  inst->rand_state[1] = s1 ^ s0 ^ (s1 >> 18) ^ (s0 >> 5);
+  return (uint32_t)(r >> 32);
+}
+
+u32_t sys_now(void)
+{
+  struct timespec ts;
+  int64_t ms;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  if (self != NULL) {
+    ms += self->clock_offset_ms;
+  }
+  return (u32_t)ms;
+}

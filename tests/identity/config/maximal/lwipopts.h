@@ -1,0 +1,79 @@
+/*
+ * "Maximal" NO_SYS=1 configuration of lwIP's core for tests/identity: every
+ * option that adds state or code to src/core, src/core/ipv4, src/core/ipv6 or
+ * src/netif/ethernet.c is on, so that the comparison and the state audit see
+ * as much of the core as one configuration can.
+ */
+#ifndef INC_IDENTITY_MAXIMAL_LWIPOPTS_H
+#define INC_IDENTITY_MAXIMAL_LWIPOPTS_H
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_NETCONN 0
+#define LWIP_SOCKET 0
+#define LWIP_TIMERS 1
+#define LWIP_IPV4 1
+#define LWIP_IPV6 1
+#define LWIP_TCP 1
+#define LWIP_UDP 1
+#define LWIP_RAW 1
+#define LWIP_DNS 1
+#define LWIP_DNS_SECURE 7
+#define DNS_LOCAL_HOSTLIST 1
+#define DNS_LOCAL_HOSTLIST_IS_DYNAMIC 1
+#define LWIP_DNS_SUPPORT_MDNS_QUERIES 1
+#define LWIP_DHCP 1
+#define LWIP_DHCP_GET_NTP_SRV 1
+#define LWIP_DHCP_MAX_DNS_SERVERS 2
+#define LWIP_DHCP_DOES_ACD_CHECK 1
+#define LWIP_AUTOIP 1
+#define LWIP_DHCP_AUTOIP_COOP 1
+#define LWIP_IGMP 1
+#define LWIP_IPV6_MLD 1
+#define LWIP_IPV6_DHCP6 1
+#define LWIP_IPV6_DHCP6_STATELESS 1
+#define LWIP_IPV6_AUTOCONFIG 1
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 1
+#define LWIP_ND6_ALLOW_RA_UPDATES 1
+#define LWIP_IPV6_SCOPES 1
+#define LWIP_IPV6_FRAG 1
+#define LWIP_IPV6_REASS 1
+#define LWIP_IPV6_FORWARD 1
+#define IP_FORWARD 1
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
+#define ARP_QUEUEING 1
+#define ETHARP_SUPPORT_STATIC_ENTRIES 1
+#define ETHARP_SUPPORT_VLAN 1
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_ICMP 1
+#define LWIP_BROADCAST_PING 1
+#define LWIP_MULTICAST_PING 1
+#define LWIP_MULTICAST_TX_OPTIONS 1
+#define LWIP_STATS 1
+#define LWIP_STATS_DISPLAY 1
+#define MIB2_STATS 1
+#define LWIP_HAVE_LOOPIF 1
+#define LWIP_NETIF_LOOPBACK 1
+#define LWIP_NETIF_HOSTNAME 1
+#define LWIP_NETIF_STATUS_CALLBACK 1
+#define LWIP_NETIF_LINK_CALLBACK 1
+#define LWIP_NETIF_EXT_STATUS_CALLBACK 1
+#define LWIP_NETIF_REMOVE_CALLBACK 1
+#define LWIP_NUM_NETIF_CLIENT_DATA 2
+#define LWIP_SINGLE_NETIF 0
+#define LWIP_ALTCP 1
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 2
+#define LWIP_TCP_TIMESTAMPS 1
+#define LWIP_TCP_SACK_OUT 1
+#define LWIP_TCP_KEEPALIVE 1
+#define TCP_LISTEN_BACKLOG 1
+#define TCP_QUEUE_OOSEQ 1
+#define LWIP_TCP_PCB_NUM_EXT_ARGS 1
+#define LWIP_CHECKSUM_ON_COPY 1
+#define LWIP_SUPPORT_CUSTOM_PBUF 1
+#define LWIP_RANDOMIZE_INITIAL_LOCAL_PORTS 1
+#define SO_REUSE 1
+#define LWIP_DEBUG 1
+#endif
