@@ -187,7 +187,7 @@ static void *iso_worker_run(void *arg)
   w->r->link_rx_ipv4 = w->end.counts.rx_ipv4;
   w->r->link_rx_arp = w->end.counts.rx_arp;
   w->r->link_tx_dropped = w->end.counts.tx_dropped_full;
-  memcpy(&w->r->stats, &lwip_stats, sizeof(w->r->stats));
+  w->r->stats = lwip_stats;
   inc_lwip_instance_detach(&w->inst);
   return NULL;
 }
