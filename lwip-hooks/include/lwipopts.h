@@ -77,6 +77,9 @@
 #define IPV6_FRAG_COPYHEADER 1 /* 64-bit pointers do not fit in the fragment header */
 #define ARP_TABLE_SIZE 64
 #define ARP_QUEUEING 1
+/* many connections open to one neighbour at once (the default 3 drops the
+ * 4th SYN until ARP resolves, costing it a 3 s SYN retransmission) */
+#define ARP_QUEUE_LEN 64
 #define ETHARP_SUPPORT_STATIC_ENTRIES 1
 #define LWIP_ND6_NUM_NEIGHBORS 64
 #define LWIP_ND6_NUM_DESTINATIONS 64
@@ -117,6 +120,7 @@
 /* ---- statistics: per instance, read by Inception's counters ---------- */
 #define LWIP_STATS 1
 #define LWIP_STATS_DISPLAY 0
+#define LWIP_STATS_LARGE 1 /* 32-bit counters: 16-bit ones wrap within a second */
 #define LINK_STATS 1
 #define ETHARP_STATS 1
 #define IP_STATS 1

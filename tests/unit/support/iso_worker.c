@@ -154,6 +154,9 @@ static void *iso_worker_run(void *arg)
     uint64_t p;
     poll_once(w, &iter);
     if (!counted_finished && xfer_finished(&w->node)) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      w->r->finished_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
       counted_finished = 1;
       atomic_fetch_add(&sh->finished, 1);
     }
@@ -187,6 +190,7 @@ static void *iso_worker_run(void *arg)
   w->r->link_rx_ipv4 = w->end.counts.rx_ipv4;
   w->r->link_rx_arp = w->end.counts.rx_arp;
   w->r->link_tx_dropped = w->end.counts.tx_dropped_full;
+  w->r->link_rx_dropped = w->end.counts.rx_dropped_nomem;
   w->r->stats = lwip_stats;
   inc_lwip_instance_detach(&w->inst);
   return NULL;

@@ -24,11 +24,12 @@ struct iso_params {
 
 struct iso_result {
   int init_rc, start_rc, stalled;
+  uint64_t finished_ns; /* CLOCK_MONOTONIC when this thread's transfers were all done */
   uintptr_t stats_addr, active_pcbs_addr; /* where this thread's lwIP state lives */
   unsigned max_netifs, foreign_netif, foreign_pcbs, pcb_checks;
   struct stats_ stats; /* the instance's lwip_stats at the end */
   unsigned memp_used_after_stop[4]; /* TCP_PCB, TCP_PCB_LISTEN, TCP_SEG, PBUF_POOL */
-  uint64_t link_rx_ipv4, link_rx_arp, link_tx_dropped;
+  uint64_t link_rx_ipv4, link_rx_arp, link_tx_dropped, link_rx_dropped;
   uint64_t verified_bytes;
   unsigned out_complete, in_complete, errors, corrupt, wrong_peer;
 };
