@@ -22,6 +22,12 @@ extern "C" {
 int inc__lwip_tcp_local_port_ok(const struct tcp_pcb *pcb, u16_t port);
 int inc__lwip_udp_local_port_ok(const struct udp_pcb *pcb, u16_t port);
 
+/* lwip-hooks/bufs.c (the pool type is passed as int: memp_t is not known in
+ * every file that includes this header) */
+void *inc__lwip_memp_malloc(int type);
+void inc__lwip_memp_free(int type, void *mem);
+u16_t inc__lwip_tcp_seg_maxlen(const struct tcp_pcb *pcb, u16_t mss_len);
+
 #ifdef __cplusplus
 }
 #endif
@@ -31,5 +37,16 @@ int inc__lwip_udp_local_port_ok(const struct udp_pcb *pcb, u16_t port);
  * policy; without one every free port is accepted, as in plain lwIP). */
 #define LWIP_HOOK_TCP_LOCAL_PORT(pcb, port) inc__lwip_tcp_local_port_ok((pcb), (port))
 #define LWIP_HOOK_UDP_LOCAL_PORT(pcb, port) inc__lwip_udp_local_port_ok((pcb), (port))
+
+/* upstream-patches/0003: PBUF_POOL elements come from the thread's buffer
+ * provider (DPDK mbufs, drivers/), every other pool from lwIP's own per-thread
+ * pools; without a provider, all from lwIP's pools (inc_lwip_bufs.h). */
+#define LWIP_HOOK_MEMP_MALLOC(type) inc__lwip_memp_malloc((int)(type))
+#define LWIP_HOOK_MEMP_FREE(type, mem) inc__lwip_memp_free((int)(type), (mem))
+
+/* upstream-patches/0005: TCP segments larger than the MSS when the netif
+ * segments them (TSO, or GSO in software); the provider decides, without one
+ * lwIP segments at the MSS as usual. */
+#define LWIP_HOOK_TCP_OUT_SEG_MAXLEN(pcb, mss_len) inc__lwip_tcp_seg_maxlen((pcb), (mss_len))
 
 #endif /* INC_LWIP_HOOKS_H */

@@ -31,9 +31,16 @@
 
 /* ---- memory ---------------------------------------------------------- */
 #define MEM_ALIGNMENT 8
-/* PBUF_RAM and the few other variable-size allocations: the C library's
- * per-thread arenas. (TX pbufs move to per-core mbuf pools with the drivers.) */
+/* PBUF_RAM (and lwIP's few other variable-size allocations) through
+ * mem_clib_*: the thread's buffer provider (per-core DPDK mbufs, installed by
+ * drivers/) when it has one, else the C library. PBUF_POOL goes the same way
+ * through LWIP_HOOK_MEMP_MALLOC (inc_lwip_hooks.h). See inc_lwip_bufs.h. */
+#include "inc_lwip_bufs.h"
 #define MEM_LIBC_MALLOC 1
+#define mem_clib_malloc inc__lwip_mem_malloc
+#define mem_clib_calloc inc__lwip_mem_calloc
+#define mem_clib_free inc__lwip_mem_free
+#define MEM_STATS 0 /* mem_malloc() blocks must be exactly what mem_clib_malloc() returned */
 #define MEMP_MEM_MALLOC 0
 
 #ifndef INC_LWIP_MAX_TCP
@@ -128,7 +135,6 @@
 #define ICMP_STATS 1
 #define UDP_STATS 1
 #define TCP_STATS 1
-#define MEM_STATS 0
 #define MEMP_STATS 1
 #define SYS_STATS 0
 #define IP6_STATS 1
