@@ -146,6 +146,8 @@ static int run_cps(struct client *c)
 		c->conns++;
 		seq++;
 		inc_bench_msg_make(pat, msg, INC_BENCH_MSG_REQ, seq, c->index);
+		if (c->run->cfg->corrupt && c->index == 0 && c->conns == 1)
+			msg[40] ^= 1;
 		rc = b->send_all(c->tctx, &conn, msg, sizeof msg);
 		if (rc < 0) {
 			fail(c, "send request", rc);
@@ -203,6 +205,8 @@ static int run_rr(struct client *c)
 			for (unsigned k = 0; k < depth; k++)
 				inc_bench_msg_make(pat, buf + (size_t)k * INC_BENCH_MSG_SIZE, INC_BENCH_MSG_REQ,
 						   ++seq, i);
+			if (c->run->cfg->corrupt && c->index == 0 && first == ((uint64_t)c->index << 40) + 1)
+				buf[40] ^= 1;
 			sent_at[i] = inc_bench_now_ns();
 			rc = b->send_all(c->tctx, &conns[i], buf, batch);
 			if (rc < 0) {
@@ -260,8 +264,22 @@ static int run_bulk(struct client *c)
 	while (rc == 0 && !should_stop(c)) {
 		/* Stream bytes straight from the pattern: no copy on the client. */
 		size_t start = (size_t)((seed + off) & (INC_BENCH_PATTERN_SPAN - 1u));
+		const uint8_t *data = &pat->bytes[start];
 
-		rc = b->send_all(c->tctx, &conn, &pat->bytes[start], chunk);
+		if (c->run->cfg->corrupt && c->index == 0 && off == 0) {
+			uint8_t *bad = malloc(chunk);
+
+			if (bad == NULL) {
+				rc = fail(c, "allocate", -ENOMEM);
+				break;
+			}
+			memcpy(bad, data, chunk);
+			bad[chunk / 2] ^= 1;
+			rc = b->send_all(c->tctx, &conn, bad, chunk);
+			free(bad);
+		} else {
+			rc = b->send_all(c->tctx, &conn, data, chunk);
+		}
 		if (rc < 0)
 			fail(c, "send bulk data", rc);
 		else

@@ -58,6 +58,8 @@ struct inc_bench_run_cfg {
 	uint16_t port;
 	double stall_s;          /**< no test may overrun its duration by more: the program exits (3) */
 	unsigned cpus;           /**< CPUs the benchmark may use (oversubscribed: workers > cpus) */
+	int corrupt;             /**< self-test: client 0 flips one bit of its first request (cps,
+				      rps, lat) or bulk chunk; the run must then fail */
 	const struct inc_bench_pattern *pattern;
 };
 

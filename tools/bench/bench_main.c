@@ -68,6 +68,7 @@ static void usage(FILE *f)
 		"  --callgrind       count instructions per request and per packet under callgrind\n"
 		"  --requests N      callgrind: requests per measurement (default 20000)\n"
 		"  --list            list the backends\n"
+		"  --corrupt         self-test: client 0 sends one corrupted byte; the run must fail\n"
 		"  -v, --verbose\n"
 		"Exit status: 0 passed, 1 a data/connection/accounting error, 2 usage or set-up\n"
 		"error, 3 stall. Needs root (network namespaces) for the linux-* backends.\n",
@@ -153,7 +154,7 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 
 enum { O_BACKENDS = 256, O_WORKERS, O_TESTS, O_DURATION, O_RPS_CONNS, O_RPS_DEPTH, O_BULK_CHUNK,
        O_REFERENCE, O_OUT, O_NO_PLOTS, O_CPUS, O_PORT, O_STALL, O_CALLGRIND, O_REQUESTS, O_LIST,
-       O_CG_RUN };
+       O_CG_RUN, O_CORRUPT };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -176,6 +177,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"requests", required_argument, NULL, O_REQUESTS},
 		{"list", no_argument, NULL, O_LIST},
 		{"cg-run", required_argument, NULL, O_CG_RUN},
+		{"corrupt", no_argument, NULL, O_CORRUPT},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -253,6 +255,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case O_CG_RUN:
 			o->cg_run = optarg;
 			break;
+		case O_CORRUPT:
+			o->run.corrupt = 1;
+			break;
 		case 'v':
 			o->verbose = 1;
 			break;
@@ -305,6 +310,7 @@ static void fill_meta(struct inc_bench_meta *m, const struct options *o, int arg
 	if (len >= sizeof m->command)
 		m->command[sizeof m->command - 1] = '\0';
 	read_loadavg(m->load_start);
+	m->pid = (int)getpid();
 	m->cfg = &o->run;
 	m->cores = o->cores;
 	m->ncores = o->ncores;

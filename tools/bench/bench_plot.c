@@ -70,18 +70,19 @@ static void axes(FILE *f, const struct inc_bench_meta *m)
 	for (unsigned ci = 0; ci < m->ncores; ci++) {
 		unsigned w = m->cores[ci];
 
-		fprintf(f, "%s\"%u%s\" %u", ci ? ", " : "", w, w > m->cpus_used ? "\\n(oversubscribed)" : "",
-			ci + 1);
+		fprintf(f, "%s\"%u\" %u", ci ? ", " : "", w, ci + 1);
 	}
-	fprintf(f, ")\nunset object\n");
+	fprintf(f, ")\nunset object\nunset label\n");
 	for (unsigned ci = 0; ci < m->ncores; ci++) {
-		if (m->cores[ci] > m->cpus_used)
-			fprintf(f, "set object rect from %u.5-1, graph 0 to %u.5, graph 1 fc rgb '#e6e6e6' "
-				   "fillstyle solid noborder behind\n",
-				ci + 1, ci + 1);
+		if (m->cores[ci] <= m->cpus_used)
+			continue;
+		fprintf(f, "set object rect from %u.5-1, graph 0 to %u.5, graph 1 fc rgb '#e6e6e6' "
+			   "fillstyle solid noborder behind\n",
+			ci + 1, ci + 1);
+		fprintf(f, "set label 'oversubscribed' at %u, graph 0.96 center tc rgb '#606060'\n", ci + 1);
 	}
-	fprintf(f, "set xlabel 'workers (server threads = client threads; %u CPUs)'\n"
-		   "set grid ytics\nset key top left\nset yrange [0:*]\n",
+	fprintf(f, "set xlabel 'workers K (K server threads and K client threads on %u CPUs)'\n"
+		   "set grid ytics\nset key below horizontal\nset yrange [0:*]\n",
 		m->cpus_used);
 }
 
@@ -112,7 +113,7 @@ int inc_bench_report_plots(const char *dir, const struct inc_bench_meta *m, cons
 	if (f == NULL)
 		return -errno;
 	fprintf(f, "# Written by inc_bench; run with: gnuplot %s\n", script);
-	fprintf(f, "set datafile missing '?'\nset terminal pngcairo size 1400,1000 font ',10'\n");
+	fprintf(f, "set datafile missing '?'\nset terminal pngcairo noenhanced size 1400,1000 font ',10'\n");
 	fprintf(f, "set output '%s/throughput.png'\n", dir);
 	fprintf(f, "set multiplot layout 2,2 title 'inc_bench %s: throughput against workers "
 		   "(shaded: oversubscribed, more workers than CPUs)'\n", m->started);
@@ -122,7 +123,7 @@ int inc_bench_report_plots(const char *dir, const struct inc_bench_meta *m, cons
 	panel(f, dir, m, "bulk, 1 connection", "Gbit/s", 5);
 	panel(f, dir, m, "bulk, K connections", "Gbit/s", 6);
 	fprintf(f, "unset multiplot\n");
-	fprintf(f, "set terminal pngcairo size 1400,550 font ',10'\nset output '%s/latency.png'\n", dir);
+	fprintf(f, "set terminal pngcairo noenhanced size 1400,600 font ',10'\nset output '%s/latency.png'\n", dir);
 	fprintf(f, "set multiplot layout 1,2 title 'inc_bench %s: request latency against workers, "
 		   "1 request in flight per client thread (shaded: oversubscribed)'\n", m->started);
 	axes(f, m);

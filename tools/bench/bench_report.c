@@ -86,17 +86,16 @@ static void header(FILE *f, const struct inc_bench_meta *m, int md)
 {
 	const struct inc_bench_run_cfg *c = m->cfg;
 	const char *b = md ? "**" : "";
+	const char *sep = md ? "\n\n" : "\n";
 
-	fprintf(f, "%sinc_bench%s %s on %u of %u CPUs (%s), kernel %s\n", b, b, m->started, m->cpus_used,
-		m->cpus_online, m->cpu_list, m->kernel);
-	fprintf(f, "%s%s%s load average %.2f %.2f %.2f before, %.2f %.2f %.2f after; %.0f s in all\n",
-		md ? "\n" : "", md ? "" : "", "", m->load_start[0], m->load_start[1], m->load_start[2],
-		m->load_end[0], m->load_end[1], m->load_end[2], m->wall_s);
-	fprintf(f, "%s%s%s %.2f s per test; req/s: %u keep-alive connections x %u in flight per client thread; "
-		"latency: ping-pong, 1 request in flight per client thread; bulk: %zu-byte writes\n",
-		md ? "\n" : "", "", "", c->duration_s, c->rps_conns, c->rps_depth, c->bulk_chunk);
-	fprintf(f, "%sRatios are backend / %s%s%s (reference: %s).%s", md ? "\n" : "", b, m->reference, b,
-		m->reference_why, md ? "\n\n" : "\n");
+	fprintf(f, "%sinc_bench%s %s on %u of %u CPUs (%s), %s%s", b, b, m->started, m->cpus_used,
+		m->cpus_online, m->cpu_list, m->kernel, sep);
+	fprintf(f, "Load average %.2f %.2f %.2f before, %.2f %.2f %.2f after; %.0f s in all.%s", m->load_start[0],
+		m->load_start[1], m->load_start[2], m->load_end[0], m->load_end[1], m->load_end[2], m->wall_s, sep);
+	fprintf(f, "%.2f s per test. req/s: %u keep-alive connections x %u in flight per client thread; "
+		"latency: ping-pong, 1 request in flight per client thread; bulk: %zu-byte writes.%s",
+		c->duration_s, c->rps_conns, c->rps_depth, c->bulk_chunk, sep);
+	fprintf(f, "Ratios are backend / %s%s%s (reference: %s).%s", b, m->reference, b, m->reference_why, sep);
 }
 
 void inc_bench_report_table(FILE *f, const struct inc_bench_meta *m, const struct inc_bench_result *r,
@@ -224,6 +223,7 @@ int inc_bench_report_json(const char *path, const struct inc_bench_meta *m, cons
 	inc_bench_json_u64(&j, "cpus_online", m->cpus_online);
 	inc_bench_json_u64(&j, "cpus_used", m->cpus_used);
 	inc_bench_json_str(&j, "cpu_list", m->cpu_list);
+	inc_bench_json_u64(&j, "pid", (uint64_t)m->pid);
 	inc_bench_json_array(&j, "loadavg_start");
 	for (int i = 0; i < 3; i++)
 		inc_bench_json_num(&j, NULL, m->load_start[i]);

@@ -31,6 +31,7 @@ struct inc_bench_meta {
 	const struct inc_bench_backend *const *backends;
 	unsigned nbackends;
 	double wall_s;             /**< whole run */
+	int pid;                   /**< ours: namespace names carry it */
 };
 
 /** Print the results as a text table per worker count (markdown = 0) or

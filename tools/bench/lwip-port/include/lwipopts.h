@@ -91,11 +91,13 @@
 #define MEMP_NUM_TCPIP_MSG_INPKT 4096
 #define MEMP_NUM_SELECT_CB 64
 #define ARP_TABLE_SIZE 8
-/* Queue every packet sent while an ARP request is pending, not just the
- * last (lwIP's default ARP_QUEUEING 0 drops all but one: two connections
- * opened at once to a peer not yet resolved lose a SYN and wait for its
- * retransmission, 3 s). Linux queues too (neigh unres_qlen). */
+/* Queue the packets sent while an ARP request is pending, up to 64 per
+ * address, rather than only the last (lwIP's default ARP_QUEUEING 0), or the
+ * last 3 (ARP_QUEUE_LEN's default): K connections opened at once to a peer
+ * not yet resolved would otherwise lose SYNs and wait for their
+ * retransmission, 3 s. Linux queues too (neighbour unres_qlen). */
 #define ARP_QUEUEING 1
+#define ARP_QUEUE_LEN 64
 #define MEMP_NUM_ARP_QUEUE 256
 
 /* ---- diagnostics ---- */
