@@ -538,8 +538,13 @@ int inc_bench_run(const struct inc_bench_backend *b, void *state, const struct i
 	if (rc < 0 && out->error[0] == '\0')
 		snprintf(out->error, sizeof out->error, "server stop: %s (server: %s)", strerror(-rc),
 			 out->server.error);
-	if (tests_ok)
+	if (tests_ok) {
 		cross_check(out);
+	} else if (out->server.error[0] != '\0') {
+		size_t len = strlen(out->error);
+
+		snprintf(out->error + len, sizeof out->error - len, " (server: %s)", out->server.error);
+	}
 	if (b->counters != NULL) {
 		b->counters(state, &after);
 		counters_delta(&out->counters, &before, &after);
