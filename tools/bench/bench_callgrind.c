@@ -198,14 +198,14 @@ static int write_json(const struct inc_bench_cg_cfg *cfg, const struct cg_result
 		inc_bench_json_bool(&j, "ok", r->ok);
 		inc_bench_json_str(&j, "error", r->error);
 		inc_bench_json_num(&j, "ir_per_request", r->per_request);
-		inc_bench_json_num(&j, "ir_per_request_client", r->per_request_client);
-		inc_bench_json_num(&j, "ir_per_request_server", r->per_request_server);
+		inc_bench_json_num(&j, "ir_per_request_main_process", r->per_request_client);
+		inc_bench_json_num(&j, "ir_per_request_child_process", r->per_request_server);
 		inc_bench_json_num(&j, "ir_per_packet", r->per_packet);
 		inc_bench_json_num(&j, "packets_per_request", r->packets_per_request);
-		inc_bench_json_u64(&j, "ir_client_n", r->a.ir_client);
-		inc_bench_json_u64(&j, "ir_server_n", r->a.ir_server);
-		inc_bench_json_u64(&j, "ir_client_2n", r->b.ir_client);
-		inc_bench_json_u64(&j, "ir_server_2n", r->b.ir_server);
+		inc_bench_json_u64(&j, "ir_main_n", r->a.ir_client);
+		inc_bench_json_u64(&j, "ir_child_n", r->a.ir_server);
+		inc_bench_json_u64(&j, "ir_main_2n", r->b.ir_client);
+		inc_bench_json_u64(&j, "ir_child_2n", r->b.ir_server);
 		inc_bench_json_end(&j, '}');
 	}
 	inc_bench_json_end(&j, ']');
@@ -245,8 +245,8 @@ int inc_bench_callgrind(const struct inc_bench_cg_cfg *cfg)
 	printf("Instructions (Ir, user space only) per 64-byte request/response, callgrind, marginal over "
 	       "%" PRIu64 " requests (runs of %" PRIu64 " and %" PRIu64 "):\n",
 	       cfg->requests, cfg->requests, 2 * cfg->requests);
-	printf("%-12s %14s %14s %14s %12s %12s\n", "backend", "Ir/request", "client", "server", "Ir/packet",
-	       "pkts/request");
+	printf("%-12s %12s %14s %14s %12s %12s\n", "backend", "Ir/request", "main process", "child process",
+	       "Ir/packet", "pkts/request");
 	for (unsigned i = 0; i < cfg->nbackends; i++) {
 		const struct cg_result *r = &res[i];
 
@@ -254,10 +254,12 @@ int inc_bench_callgrind(const struct inc_bench_cg_cfg *cfg)
 			printf("%-12s FAILED: %s\n", r->backend, r->error);
 			continue;
 		}
-		printf("%-12s %14.0f %14.0f %14.0f %12.0f %12.2f\n", r->backend, r->per_request,
+		printf("%-12s %12.0f %14.0f %14.0f %12.0f %12.2f\n", r->backend, r->per_request,
 		       r->per_request_client, r->per_request_server, r->per_packet, r->packets_per_request);
 	}
-	printf("(linux-*: the kernel's TCP/IP is not counted, only the application and system-call wrappers)\n");
+	printf("main process: clients (and the server threads of backends without a server process);\n"
+	       "child process: a backend's server process (lwip). linux-*: the kernel's TCP/IP is not\n"
+	       "counted, only the benchmark's own code and the system-call wrappers.\n");
 	int rc = write_json(cfg, res);
 
 	free(res);

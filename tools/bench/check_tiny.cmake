@@ -1,7 +1,7 @@
 # ctest bench.tiny and bench.verify: the benchmark with tiny sizes. Assertions
 # only, no timing thresholds.
 #
-#   cmake -DBENCH=<inc_bench> -DOUT=<dir> [-DMODE=tiny|verify] -P check_tiny.cmake
+#   cmake -DBENCH=<inc_bench> -DOUT=<dir> [-DMODE=tiny|verify|callgrind] -P check_tiny.cmake
 #
 # tiny:   every test on every backend at 1 and 4 workers (4 is oversubscribed
 #         on a 2-CPU machine); the program must exit 0; bench.json must be
@@ -13,12 +13,15 @@
 #         gone afterwards.
 # verify: with --corrupt (client 0 flips one bit of what it sends), each of
 #         the cps, lat and bulk1 tests must make the program exit 1 and
-#         report the failure in bench.json, on linux-lo and on lwip.
+#         report the failure in bench.json, on linux-lo and on lwip, and the
+#         server must be the one that found the bad byte.
+# callgrind: --callgrind on linux-lo and lwip (300 requests) must succeed and
+#         give positive instructions and packets per request.
 
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT BENCH OR NOT OUT)
-  message(FATAL_ERROR "usage: cmake -DBENCH=<inc_bench> -DOUT=<dir> [-DMODE=tiny|verify] -P check_tiny.cmake")
+  message(FATAL_ERROR "usage: cmake -DBENCH=<inc_bench> -DOUT=<dir> [-DMODE=tiny|verify|callgrind] -P check_tiny.cmake")
 endif()
 if(NOT MODE)
   set(MODE tiny)
@@ -92,6 +95,30 @@ if(MODE STREQUAL "verify")
     endforeach()
   endforeach()
   message("bench.verify: a corrupted request or bulk byte fails the run on every backend")
+  return()
+endif()
+
+if(MODE STREQUAL "callgrind")
+  # Instruction counts: every backend measured, figures positive.
+  file(REMOVE_RECURSE ${OUT})
+  execute_process(COMMAND ${BENCH} --callgrind --backends linux-lo,lwip --requests 300 --out ${OUT}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  message("${out}${err}")
+  if(NOT rc EQUAL 0)
+    fail("inc_bench --callgrind exited with status ${rc}")
+  endif()
+  file(READ ${OUT}/callgrind.json json)
+  foreach(i 0 1)
+    json_get(b "${json}" results ${i} backend)
+    json_get(ok "${json}" results ${i} ok)
+    expect_eq("${b} ok" "${ok}" "ON")
+    json_get(ir "${json}" results ${i} ir_per_request)
+    json_get(pk "${json}" results ${i} packets_per_request)
+    if(NOT ir GREATER 100 OR NOT pk GREATER 0)
+      fail("${b}: ${ir} instructions and ${pk} packets per request")
+    endif()
+  endforeach()
+  message("bench.callgrind: instructions per request and per packet measured")
   return()
 endif()
 
