@@ -122,7 +122,9 @@ static int lwip_setup(const struct inc_bench_env *env, void **state)
 	return 0;
 }
 
-static int reap_child(struct lwip_state *st, int kill_it)
+/* Wait for the server process. Returns 0 if it exited with status 0; else
+ * -ECHILD, with what happened in *why (may be NULL). */
+static int reap_child(struct lwip_state *st, int kill_it, struct inc_bench_server_stats *why)
 {
 	int status = 0;
 
@@ -131,7 +133,17 @@ static int reap_child(struct lwip_state *st, int kill_it)
 	while (waitpid(st->child, &status, 0) < 0 && errno == EINTR)
 		;
 	st->child = -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (why != NULL && why->error[0] == '\0') {
+		if (WIFEXITED(status))
+			snprintf(why->error, sizeof why->error, "server process exited with status %d",
+				 WEXITSTATUS(status));
+		else
+			snprintf(why->error, sizeof why->error, "server process killed by signal %d",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	}
+	return -ECHILD;
 }
 
 static int lwip_server_start(void *state, const struct inc_bench_server_cfg *cfg)
@@ -173,7 +185,7 @@ static int lwip_server_start(void *state, const struct inc_bench_server_cfg *cfg
 			return 0;
 		if (s == INC_BENCH_LWIP_CTL_FAILED) {
 			fprintf(stderr, "inc_bench: lwip server: %s\n", ctl->stats.error);
-			reap_child(st, 1);
+			reap_child(st, 1, NULL);
 			return -EIO;
 		}
 		if (waitpid(st->child, NULL, WNOHANG) == st->child) {
@@ -182,7 +194,7 @@ static int lwip_server_start(void *state, const struct inc_bench_server_cfg *cfg
 			return -ECHILD;
 		}
 		if (inc_bench_now_ns() > until) {
-			reap_child(st, 1);
+			reap_child(st, 1, NULL);
 			return -ETIMEDOUT;
 		}
 		nanosleep(&nap, NULL);
@@ -215,7 +227,7 @@ static int lwip_server_stop(void *state, struct inc_bench_server_stats *stats)
 	}
 	if (stats != NULL)
 		*stats = ctl->stats;
-	int crc = reap_child(st, rc < 0);
+	int crc = reap_child(st, rc < 0, stats);
 
 	return rc < 0 ? rc : crc;
 }
@@ -229,6 +241,7 @@ static int lwip_child_main(int argc, char **argv)
 
 	if (argc != 3 || pattern == NULL) {
 		fprintf(stderr, "inc_bench --child lwip: usage: <memfd> <efd_c2s> <efd_s2c>\n");
+		free(pattern);
 		return 2;
 	}
 	int memfd = atoi(argv[0]), efd_c2s = atoi(argv[1]), efd_s2c = atoi(argv[2]);
@@ -237,19 +250,24 @@ static int lwip_child_main(int argc, char **argv)
 	rc = map_shm(memfd, &shm);
 	if (rc < 0) {
 		fprintf(stderr, "inc_bench --child lwip: mmap: %s\n", strerror(-rc));
+		free(pattern);
 		return 1;
 	}
 	/* acquire pairs with the parent's release store of STARTING */
-	if (atomic_load_explicit(&shm->ctl.state, memory_order_acquire) != INC_BENCH_LWIP_CTL_STARTING)
+	if (atomic_load_explicit(&shm->ctl.state, memory_order_acquire) != INC_BENCH_LWIP_CTL_STARTING) {
+		free(pattern);
 		return 1;
+	}
 	inc_bench_pattern_init(pattern);
 	rc = start_lwip(&link, &shm->s2c, &shm->c2s, efd_s2c, efd_c2s, server_mac, INC_BENCH_LWIP_SERVER_IP);
 	if (rc < 0) {
+		free(pattern);
 		inc_bench_srv_error(&shm->ctl.stats, "server: lwIP start", rc);
 		atomic_store_explicit(&shm->ctl.state, INC_BENCH_LWIP_CTL_FAILED, memory_order_release);
 		return 1;
 	}
 	rc = inc_bench_lwip_server_run(&shm->ctl, pattern);
+	free(pattern);
 	/* Exit without tearing lwIP down: the process ends here. */
 	return rc < 0 ? 1 : 0;
 }
