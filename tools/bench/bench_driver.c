@@ -552,3 +552,88 @@ int inc_bench_run(const struct inc_bench_backend *b, void *state, const struct i
 	out->ok = out->error[0] == '\0';
 	return out->ok ? 0 : -EIO;
 }
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+#define MEDIAN_MAX 64
+
+static double median_d(double *v, unsigned n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	return v[n / 2];
+}
+
+static uint64_t median_u(uint64_t *v, unsigned n)
+{
+	qsort(v, n, sizeof *v, cmp_u64);
+	return v[n / 2];
+}
+
+void inc_bench_result_median(struct inc_bench_result *out, const struct inc_bench_result *const *runs, unsigned n)
+{
+	double d[MEDIAN_MAX];
+	uint64_t u[MEDIAN_MAX];
+
+	if (n > MEDIAN_MAX)
+		n = MEDIAN_MAX;
+	*out = *runs[0];
+	for (unsigned i = 1; i < n; i++) {
+		const struct inc_bench_result *r = runs[i];
+
+		if (!r->ok && out->ok) {
+			out->ok = 0;
+			memcpy(out->error, r->error, sizeof out->error);
+		}
+		out->client_conns += r->client_conns;
+		out->client_requests += r->client_requests;
+		out->client_bulk_streams += r->client_bulk_streams;
+		out->client_bulk_bytes += r->client_bulk_bytes;
+		inc_bench_server_stats_add(&out->server, &r->server);
+		for (unsigned c = 0; c < out->counters.n; c++)
+			out->counters.c[c].value += inc_bench_counters_get(&r->counters, out->counters.c[c].name);
+	}
+	for (unsigned t = 0; t < INC_BENCH_T_COUNT; t++) {
+		struct inc_bench_test_result *o = &out->t[t];
+
+		if (!o->ran)
+			continue;
+		for (unsigned i = 1; i < n; i++) {
+			const struct inc_bench_test_result *x = &runs[i]->t[t];
+
+			if (!x->ok && o->ok) {
+				o->ok = 0;
+				memcpy(o->error, x->error, sizeof o->error);
+			}
+			o->ops += x->ops;
+			o->bytes += x->bytes;
+			o->seconds += x->seconds;
+			if (x->max_ns > o->max_ns)
+				o->max_ns = x->max_ns;
+		}
+#define MEDIAN_OF(field, arr, fn)                             \
+	do {                                                  \
+		for (unsigned i = 0; i < n; i++)              \
+			arr[i] = runs[i]->t[t].field;         \
+		o->field = fn(arr, n);                        \
+	} while (0)
+		MEDIAN_OF(rate, d, median_d);
+		MEDIAN_OF(gbps, d, median_d);
+		MEDIAN_OF(p50_ns, u, median_u);
+		MEDIAN_OF(p99_ns, u, median_u);
+		MEDIAN_OF(p999_ns, u, median_u);
+		MEDIAN_OF(mean_ns, u, median_u);
+#undef MEDIAN_OF
+	}
+}

@@ -101,6 +101,12 @@ struct inc_bench_result {
 int inc_bench_run(const struct inc_bench_backend *b, void *state, const struct inc_bench_run_cfg *cfg,
 		  struct inc_bench_result *out);
 
+/** Combine n runs of the same backend and worker count into *out: each
+ *  rate, throughput and latency figure is the median over the runs (the
+ *  upper median for an even n), counts are summed, ok only if every run
+ *  passed (the first error is kept). */
+void inc_bench_result_median(struct inc_bench_result *out, const struct inc_bench_result *const *runs, unsigned n);
+
 #ifdef __cplusplus
 }
 #endif

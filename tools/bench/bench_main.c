@@ -43,6 +43,7 @@ struct options {
 	const char *cg_run;       /* hidden: inside valgrind */
 	uint64_t requests;
 	int verbose;
+	unsigned repeat;
 };
 
 static void usage(FILE *f)
@@ -55,6 +56,7 @@ static void usage(FILE *f)
 		"  --workers LIST    worker counts K (server threads = client threads), default 1,2,4\n"
 		"  --tests LIST      cps,rps,lat,bulk1,bulkK or all (default all)\n"
 		"  --duration SEC    seconds per test (default 2)\n"
+		"  --repeat N        run everything N times (interleaved) and report medians (default 1)\n"
 		"  --rps-conns N     rps: keep-alive connections per client thread (default 4)\n"
 		"  --rps-depth N     rps: requests in flight per connection (default 1, max %u)\n"
 		"  --bulk-chunk B    bulk: bytes per send (default 65536, max 65536)\n"
@@ -154,7 +156,7 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 
 enum { O_BACKENDS = 256, O_WORKERS, O_TESTS, O_DURATION, O_RPS_CONNS, O_RPS_DEPTH, O_BULK_CHUNK,
        O_REFERENCE, O_OUT, O_NO_PLOTS, O_CPUS, O_PORT, O_STALL, O_CALLGRIND, O_REQUESTS, O_LIST,
-       O_CG_RUN, O_CORRUPT };
+       O_CG_RUN, O_CORRUPT, O_REPEAT };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -178,6 +180,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"list", no_argument, NULL, O_LIST},
 		{"cg-run", required_argument, NULL, O_CG_RUN},
 		{"corrupt", no_argument, NULL, O_CORRUPT},
+		{"repeat", required_argument, NULL, O_REPEAT},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -257,6 +260,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case O_CORRUPT:
 			o->run.corrupt = 1;
+			break;
+		case O_REPEAT:
+			o->repeat = (unsigned)strtoul(optarg, NULL, 10);
+			if (o->repeat < 1 || o->repeat > 64)
+				return -EINVAL;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -358,12 +366,41 @@ static int write_outputs(const struct options *o, const struct inc_bench_meta *m
 	return rc;
 }
 
-static int run_matrix(const struct options *o, const struct inc_bench_env *env, struct inc_bench_result *res)
+/* One run of one backend at one worker count, with a progress line. */
+static int run_one(const struct options *o, const struct inc_bench_backend *b, void *state, int setup_rc,
+		   unsigned workers, struct inc_bench_result *r)
+{
+	struct inc_bench_run_cfg cfg = o->run;
+	int rc;
+
+	cfg.workers = workers;
+	if (setup_rc < 0) {
+		memset(r, 0, sizeof *r);
+		snprintf(r->backend, sizeof r->backend, "%s", b->name);
+		r->workers = workers;
+		r->oversubscribed = workers > cfg.cpus;
+		snprintf(r->error, sizeof r->error, "set-up: %s", strerror(-setup_rc));
+		return -EIO;
+	}
+	rc = inc_bench_run(b, state, &cfg, r);
+	fprintf(stderr, "inc_bench: %-10s K=%u%s: %.0f conn/s, %.0f req/s, %.2f/%.2f Gbit/s, "
+			"p50 %.1f us, p99 %.1f us%s%s\n",
+		b->name, workers, r->oversubscribed ? " (oversubscribed)" : "", r->t[INC_BENCH_T_CPS].rate,
+		r->t[INC_BENCH_T_RPS].rate, r->t[INC_BENCH_T_BULK1].gbps, r->t[INC_BENCH_T_BULKK].gbps,
+		(double)r->t[INC_BENCH_T_LAT].p50_ns / 1e3, (double)r->t[INC_BENCH_T_LAT].p99_ns / 1e3,
+		r->ok ? "" : "  FAILED: ", r->error);
+	return rc;
+}
+
+/* Run every (repeat, worker count, backend), runs[] in that order, and put
+ * the per-(worker count, backend) medians in res[]. */
+static int run_matrix(const struct options *o, const struct inc_bench_env *env, struct inc_bench_result *runs,
+		      struct inc_bench_result *res)
 {
 	void *state[MAX_BACKENDS] = {0};
 	int setup_rc[MAX_BACKENDS];
+	size_t per_rep = (size_t)o->ncores * o->nbackends;
 	int all_ok = 1;
-	size_t k = 0;
 
 	for (unsigned bi = 0; bi < o->nbackends; bi++) {
 		setup_rc[bi] = o->backends[bi]->setup(env, &state[bi]);
@@ -371,37 +408,28 @@ static int run_matrix(const struct options *o, const struct inc_bench_env *env, 
 			fprintf(stderr, "inc_bench: set-up of %s failed: %s\n", o->backends[bi]->name,
 				strerror(-setup_rc[bi]));
 	}
-	/* Interleave backends per worker count, so that a change in machine
-	 * load hits all backends alike. */
-	for (unsigned ci = 0; ci < o->ncores; ci++) {
-		for (unsigned bi = 0; bi < o->nbackends; bi++, k++) {
-			const struct inc_bench_backend *b = o->backends[bi];
-			struct inc_bench_run_cfg cfg = o->run;
-			struct inc_bench_result *r = &res[k];
+	/* Interleave backends per worker count, and repeats around it all, so
+	 * that a change in machine load hits every backend alike. */
+	for (unsigned rep = 0; rep < o->repeat; rep++) {
+		for (unsigned ci = 0; ci < o->ncores; ci++) {
+			for (unsigned bi = 0; bi < o->nbackends; bi++) {
+				struct inc_bench_result *r = &runs[rep * per_rep + ci * o->nbackends + bi];
 
-			cfg.workers = o->cores[ci];
-			if (setup_rc[bi] < 0) {
-				memset(r, 0, sizeof *r);
-				snprintf(r->backend, sizeof r->backend, "%s", b->name);
-				r->workers = cfg.workers;
-				r->oversubscribed = cfg.workers > cfg.cpus;
-				snprintf(r->error, sizeof r->error, "set-up: %s", strerror(-setup_rc[bi]));
-				all_ok = 0;
-				continue;
+				if (run_one(o, o->backends[bi], state[bi], setup_rc[bi], o->cores[ci], r) < 0)
+					all_ok = 0;
 			}
-			if (inc_bench_run(b, state[bi], &cfg, r) < 0)
-				all_ok = 0;
-			fprintf(stderr, "inc_bench: %-10s K=%u%s: %.0f conn/s, %.0f req/s, %.2f/%.2f Gbit/s, "
-					"p50 %.1f us, p99 %.1f us%s%s\n",
-				b->name, cfg.workers, r->oversubscribed ? " (oversubscribed)" : "",
-				r->t[INC_BENCH_T_CPS].rate, r->t[INC_BENCH_T_RPS].rate, r->t[INC_BENCH_T_BULK1].gbps,
-				r->t[INC_BENCH_T_BULKK].gbps, (double)r->t[INC_BENCH_T_LAT].p50_ns / 1e3,
-				(double)r->t[INC_BENCH_T_LAT].p99_ns / 1e3, r->ok ? "" : "  FAILED: ", r->error);
 		}
 	}
 	for (unsigned bi = 0; bi < o->nbackends; bi++) {
 		if (setup_rc[bi] == 0)
 			o->backends[bi]->teardown(state[bi]);
+	}
+	for (size_t k = 0; k < per_rep; k++) {
+		const struct inc_bench_result *set[64];
+
+		for (unsigned rep = 0; rep < o->repeat; rep++)
+			set[rep] = &runs[rep * per_rep + k];
+		inc_bench_result_median(&res[k], set, o->repeat);
 	}
 	return all_ok ? 0 : -EIO;
 }
@@ -425,6 +453,7 @@ int main(int argc, char **argv)
 		.out_dir = "bench-out",
 		.plots = 1,
 		.requests = 20000,
+		.repeat = 1,
 		.cores = {1, 2, 4},
 		.ncores = 3,
 	};
@@ -506,14 +535,18 @@ int main(int argc, char **argv)
 	struct inc_bench_meta meta;
 	size_t n = (size_t)o.ncores * o.nbackends;
 	struct inc_bench_result *res = calloc(n, sizeof *res);
+	struct inc_bench_result *runs = calloc(n * o.repeat, sizeof *runs);
 	uint64_t t0 = inc_bench_now_ns();
 
 	fill_meta(&meta, &o, argc, argv);
-	if (res == NULL) {
+	if (res == NULL || runs == NULL) {
 		inc_bench_guard_stop(&guard);
 		return 2;
 	}
-	rc = run_matrix(&o, &env, res);
+	rc = run_matrix(&o, &env, runs, res);
+	meta.runs = runs;
+	meta.nruns = n * o.repeat;
+	meta.repeat = o.repeat;
 	inc_bench_guard_stop(&guard);
 	meta.wall_s = (double)(inc_bench_now_ns() - t0) / 1e9;
 	read_loadavg(meta.load_end);
@@ -522,6 +555,7 @@ int main(int argc, char **argv)
 	if (orc < 0)
 		fprintf(stderr, "inc_bench: writing the report failed: %s\n", strerror(-orc));
 	free(res);
+	free(runs);
 	free(pattern);
 	if (rc < 0) {
 		fprintf(stderr, "inc_bench: FAILED (see the errors above)\n");

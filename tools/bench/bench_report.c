@@ -92,6 +92,8 @@ static void header(FILE *f, const struct inc_bench_meta *m, int md)
 		m->cpus_online, m->cpu_list, m->kernel, sep);
 	fprintf(f, "Load average %.2f %.2f %.2f before, %.2f %.2f %.2f after; %.0f s in all.%s", m->load_start[0],
 		m->load_start[1], m->load_start[2], m->load_end[0], m->load_end[1], m->load_end[2], m->wall_s, sep);
+	if (m->repeat > 1)
+		fprintf(f, "Each figure is the median of %u runs (interleaved).%s", m->repeat, sep);
 	fprintf(f, "%.2f s per test. req/s: %u keep-alive connections x %u in flight per client thread; "
 		"latency: ping-pong, 1 request in flight per client thread; bulk: %zu-byte writes.%s",
 		c->duration_s, c->rps_conns, c->rps_depth, c->bulk_chunk, sep);
@@ -236,6 +238,7 @@ int inc_bench_report_json(const char *path, const struct inc_bench_meta *m, cons
 	inc_bench_json_object(&j, "config");
 	inc_bench_json_str(&j, "command", m->command);
 	inc_bench_json_num(&j, "duration_s", c->duration_s);
+	inc_bench_json_u64(&j, "repeat", m->repeat);
 	inc_bench_json_u64(&j, "rps_conns", c->rps_conns);
 	inc_bench_json_u64(&j, "rps_depth", c->rps_depth);
 	inc_bench_json_u64(&j, "bulk_chunk", c->bulk_chunk);
@@ -264,6 +267,12 @@ int inc_bench_report_json(const char *path, const struct inc_bench_meta *m, cons
 	for (size_t i = 0; i < n; i++)
 		json_result(&j, &r[i]);
 	inc_bench_json_end(&j, ']');
+	if (m->repeat > 1) {
+		inc_bench_json_array(&j, "runs");
+		for (size_t i = 0; i < m->nruns; i++)
+			json_result(&j, &m->runs[i]);
+		inc_bench_json_end(&j, ']');
+	}
 	int all_ok = 1;
 
 	for (size_t i = 0; i < n; i++)

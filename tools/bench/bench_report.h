@@ -32,6 +32,9 @@ struct inc_bench_meta {
 	unsigned nbackends;
 	double wall_s;             /**< whole run */
 	int pid;                   /**< ours: namespace names carry it */
+	unsigned repeat;           /**< runs per (backend, workers); results are medians */
+	const struct inc_bench_result *runs;  /**< every run, for the JSON */
+	size_t nruns;
 };
 
 /** Print the results as a text table per worker count (markdown = 0) or
