@@ -52,7 +52,8 @@ static err_t link_output(struct netif *nif, struct pbuf *p)
 			atomic_fetch_add_explicit(&r->drops, 1, memory_order_relaxed);
 			return ERR_OK; /* dropped, as by a NIC with a full queue */
 		}
-		if (atomic_load_explicit(&r->sleeping, memory_order_relaxed))
+		if (atomic_load_explicit(&r->sleeping, memory_order_relaxed) &&
+		    atomic_exchange_explicit(&r->sleeping, 0, memory_order_relaxed))
 			wake(l->tx_efd);
 		sched_yield();
 	}
@@ -65,9 +66,12 @@ static err_t link_output(struct netif *nif, struct pbuf *p)
 	atomic_store_explicit(&r->head, h + 1u, memory_order_release);
 	/* seq_cst fence pairs with the fence in rx_main between its store of
 	 * sleeping and its re-read of head (store-load ordering on both sides):
-	 * either we see sleeping == 1 and wake it, or it sees our head. */
+	 * either we see sleeping == 1 and wake it, or it sees our head. Only
+	 * the sender that takes the flag back to 0 writes the eventfd: one
+	 * write per sleep, not one per frame sent while the receiver wakes. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&r->sleeping, memory_order_relaxed)) {
+	if (atomic_load_explicit(&r->sleeping, memory_order_relaxed) &&
+	    atomic_exchange_explicit(&r->sleeping, 0, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&r->wakeups, 1, memory_order_relaxed);
 		wake(l->tx_efd);
 	}

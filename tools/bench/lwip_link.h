@@ -6,7 +6,7 @@
  * Sending (netif linkoutput, called by lwIP with its core lock held, so one
  * producer at a time): copy the frame into the next slot, publish it, and
  * write the peer's eventfd only if its receive thread said it is going to
- * sleep. A full ring makes the sender yield until the peer frees a slot
+ * sleep (and only once per sleep: the sender clears the flag). A full ring makes the sender yield until the peer frees a slot
  * (bounded; after that the frame is dropped and counted), like a driver
  * waiting for transmit descriptors.
  *
@@ -45,7 +45,9 @@ struct inc_bench_link_slot {
 struct inc_bench_link_ring {
 	_Alignas(64) _Atomic uint32_t head;  /* written by the producer */
 	_Alignas(64) _Atomic uint32_t tail;  /* written by the consumer */
-	_Atomic uint32_t sleeping;           /* consumer is about to block / blocked */
+	_Atomic uint32_t sleeping;           /* consumer is about to block / blocked;
+						set by the consumer, cleared by the
+						sender that wakes it */
 	/* producer's counters (relaxed: statistics only) */
 	_Alignas(64) _Atomic uint64_t frames;
 	_Atomic uint64_t bytes;
