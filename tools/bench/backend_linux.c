@@ -2,7 +2,9 @@
  * Backends "linux-lo" and "linux-veth": the Linux kernel's TCP.
  *
  * linux-lo   client and server in one network namespace of our own, over
- *            its loopback (127.0.0.1, MTU 65536).
+ *            its loopback (MTU 65536), with addresses 198.18.1.1 (server)
+ *            and 198.18.1.2-9 (clients) assigned to lo: like 127.0.0.1,
+ *            a local address is reached through the loopback device.
  * linux-veth server in one namespace, clients in another, joined by a veth
  *            pair (198.18.0.1/24 and 198.18.0.2/24, MTU 1500), so every
  *            segment crosses a real Ethernet device model with its qdisc,
@@ -15,7 +17,7 @@
  * running out of them (the usual setting of a load generator).
  *
  * Clients spread their connections over SRC_ADDRS source addresses
- * (127.0.0.2-9, or 198.18.0.2-9 on the client's veth): the kernel reuses a
+ * (198.18.1.2-9 on lo, or 198.18.0.2-9 on the client's veth): the kernel reuses a
  * port in TIME_WAIT only after about a second, so with one source address
  * the 55,536 ports cap a connection-rate run near 27,700 connections/s
  * whatever the stack could do; eight addresses lift that cap far above
@@ -38,7 +40,8 @@
 
 #define VETH_SERVER_ADDR "198.18.0.1"
 #define VETH_CLIENT_NET "198.18.0."   /* .2 to .(1 + SRC_ADDRS) */
-#define LO_CLIENT_NET "127.0.0."
+#define LO_SERVER_ADDR "198.18.1.1"
+#define LO_CLIENT_NET "198.18.1."     /* .2 to .(1 + SRC_ADDRS) */
 #define VETH_PREFIX "/24"
 #define SRC_ADDRS 8
 
@@ -108,6 +111,21 @@ static void set_sources(struct linux_state *st, const char *net)
 	}
 }
 
+static int setup_lo(struct linux_state *st)
+{
+	char a[32];
+	const char *add[] = {"ip", "-n", st->ns_srv, "addr", "add", a, "dev", "lo", NULL};
+	int rc = 0;
+
+	for (unsigned i = 0; rc == 0 && i <= SRC_ADDRS; i++) {
+		snprintf(a, sizeof a, "%s%u/32", LO_CLIENT_NET, 1 + i); /* .1 is the server's */
+		rc = run_ip(add);
+	}
+	inet_pton(AF_INET, LO_SERVER_ADDR, &st->srv_addr);
+	set_sources(st, LO_CLIENT_NET);
+	return rc;
+}
+
 static int setup_veth(struct linux_state *st, pid_t pid)
 {
 	char if_srv[16], a_srv[32], a_cli[32];
@@ -164,8 +182,7 @@ static int linux_setup(const struct inc_bench_env *env, void **state, int veth)
 	} else if (rc == 0) {
 		st->fd_cli = st->fd_srv;
 		snprintf(st->if_cli, sizeof st->if_cli, "lo");
-		st->srv_addr.s_addr = htonl(INADDR_LOOPBACK);
-		set_sources(st, LO_CLIENT_NET);
+		rc = setup_lo(st);
 	}
 	if (rc < 0) {
 		linux_teardown(st);
