@@ -20,6 +20,7 @@
 
 struct lconn {
 	int s;
+	unsigned idx;                     /* position in lworker.active */
 	struct lconn *next_free;
 	struct inc_bench_srv_conn proto;
 };
@@ -32,7 +33,8 @@ struct lworker {
 	unsigned nconns;
 	struct lconn *free_list;
 	struct lconn conns[INC_BENCH_LWIP_CONNS_PER_WORKER];
-	struct lconn *active[INC_BENCH_LWIP_CONNS_PER_WORKER];
+	struct lconn *active[INC_BENCH_LWIP_CONNS_PER_WORKER];  /* open: [0, nconns) */
+	struct lconn *polled[INC_BENCH_LWIP_CONNS_PER_WORKER];  /* matches fds[first..] */
 	struct pollfd fds[INC_BENCH_LWIP_CONNS_PER_WORKER + 1];
 	struct inc_bench_server_stats stats;
 	uint8_t rbuf[65536];
@@ -56,6 +58,8 @@ static void conn_close(struct lworker *w, struct lconn *c)
 	c->next_free = w->free_list;
 	w->free_list = c;
 	w->nconns--;
+	w->active[c->idx] = w->active[w->nconns];
+	w->active[c->idx]->idx = c->idx;
 	w->stats.conns_closed++;
 }
 
@@ -80,6 +84,8 @@ static void accept_all(struct lworker *w)
 		}
 		w->free_list = c->next_free;
 		c->s = s;
+		c->idx = w->nconns;
+		w->active[w->nconns] = c;
 		inc_bench_srv_conn_init(&c->proto, w->srv->pattern);
 		lwip_setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		set_nonblocking(s);
@@ -163,13 +169,11 @@ static void *worker_main(void *arg)
 			w->fds[n].revents = 0;
 			n++;
 		}
-		for (unsigned i = 0; i < INC_BENCH_LWIP_CONNS_PER_WORKER; i++) {
-			struct lconn *c = &w->conns[i];
+		for (unsigned i = 0; i < w->nconns; i++) {
+			struct lconn *c = w->active[i];
 			const void *d;
 
-			if (c->s < 0)
-				continue;
-			w->active[nact++] = c;
+			w->polled[nact++] = c;
 			w->fds[n].fd = c->s;
 			w->fds[n].events = (short)(POLLIN | (inc_bench_srv_pending(&c->proto, &d) ? POLLOUT : 0));
 			w->fds[n].revents = 0;
@@ -189,13 +193,11 @@ static void *worker_main(void *arg)
 			accept_all(w);
 		for (unsigned i = 0; i < nact; i++) {
 			if (w->fds[first + i].revents)
-				serve(w, w->active[i], w->fds[first + i].revents);
+				serve(w, w->polled[i], w->fds[first + i].revents);
 		}
 	}
-	for (unsigned i = 0; i < INC_BENCH_LWIP_CONNS_PER_WORKER; i++) {
-		if (w->conns[i].s >= 0)
-			conn_close(w, &w->conns[i]);
-	}
+	while (w->nconns > 0)
+		conn_close(w, w->active[w->nconns - 1]);
 	return NULL;
 }
 
