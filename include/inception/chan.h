@@ -181,6 +181,14 @@ int inc_chan_recv_burst(struct inc_chan_mesh *m, unsigned self, unsigned src,
                         struct inc_msg *out, unsigned n);
 
 /**
+ * Receives one message sent by worker src to worker self (ck_ring's own SPSC
+ * dequeue).
+ * Thread: worker self only. Ownership: as inc_chan_recv_burst. RCU: none.
+ * Returns: 1 (a message is in *out), 0 (the ring is empty), -EINVAL.
+ */
+int inc_chan_recv(struct inc_chan_mesh *m, unsigned self, unsigned src, struct inc_msg *out);
+
+/**
  * Receives up to n messages from all of worker self's inbound rings: the
  * other workers' and the application lanes'. Each call starts with the next
  * source after the previous call's first (round robin), so no source starves
@@ -235,8 +243,10 @@ int inc_chan_app_attach(struct inc_chan_mesh *m, struct inc_chan_app **out);
 
 /**
  * Gives the endpoint back and closes its eventfd. Every command sent must
- * have been completed and received, and the workers must have taken every
- * message the endpoint sent.
+ * have been completed and received, the workers must have taken every message
+ * the endpoint sent, and the endpoint must have received every message sent
+ * to it. Workers must not complete to an endpoint once its commands are done
+ * (the next owner of the endpoint would receive it).
  * Thread: the endpoint's thread.
  * Returns: 0; -EBUSY (commands or messages still in flight; nothing changed).
  */
@@ -268,8 +278,10 @@ int inc_chan_app_recv_burst(struct inc_chan_app *a, struct inc_msg *out, unsigne
 
 /**
  * The endpoint's eventfd (non-blocking), readable after a worker completed
- * something while the endpoint was armed: put it in epoll/libevent, and call
- * inc_chan_app_arm() before each sleep. Thread: any. Returns: the fd.
+ * something while the endpoint was armed: put it in epoll/libevent and call
+ * inc_chan_app_arm() before each sleep; after a wake-up, receive, then arm
+ * again (arming drains the fd). Do not read or close the fd yourself.
+ * Thread: any. Returns: the fd.
  */
 int inc_chan_app_fd(const struct inc_chan_app *a);
 
@@ -284,7 +296,8 @@ int inc_chan_app_arm(struct inc_chan_app *a);
 
 /**
  * Sleeps until a message is waiting or timeout_ms passes (-1: no limit):
- * inc_chan_app_arm(), poll(2) on the fd, then drains the eventfd.
+ * inc_chan_app_arm(), poll(2) on the fd, then drains the eventfd. It may
+ * return 0 with nothing waiting (a wake-up that raced with a receive).
  * Thread: the endpoint's thread (never a worker).
  * Returns: 0 (something may be waiting: call inc_chan_app_recv_burst);
  *   -ETIMEDOUT; -errno of poll(2).

@@ -1,0 +1,169 @@
+/*
+ * One channel link: a ConcurrencyKit SPSC ring (ck_ring) of struct inc_msg,
+ * with the link's counters on the producer's and the consumer's own lines.
+ *
+ * Single messages go through ck_ring's own typed SPSC functions
+ * (CK_RING_PROTOTYPE). ck_ring has no burst operation, and a loop of single
+ * enqueues reads the consumer's index and writes the producer's for every
+ * message: two cache lines move between the cores per message. The burst
+ * functions below follow ck_ring's SPSC protocol on the same struct ck_ring
+ * (free-running p_tail/c_head, one slot kept empty, slots written before
+ * p_tail is published and read before c_head is published), but read the
+ * other side's index once and publish their own once per burst. Both kinds
+ * may be mixed on one ring (lockfree_chan_test checks it).
+ *
+ * Thread: put* by the link's single producer, get* by its single consumer.
+ */
+#ifndef INC_RING_PRIV_H
+#define INC_RING_PRIV_H
+
+#include <ck_ring.h>
+#include <errno.h>
+
+#include "inception/chan.h"
+#include "lf_priv.h"
+
+CK_RING_PROTOTYPE(inc_msg, inc_msg)
+
+struct inc__ring {
+  ck_ring_t ck;          /* c_head, p_tail/p_head, size/mask: one line each */
+  struct inc_msg *slots; /* ck.size slots; read-only after init */
+  struct {
+    uint64_t sent;
+    uint64_t full_events;
+    uint64_t refused;
+  } prod __attribute__((aligned(INC_LF_CACHELINE))); /* producer-written */
+  struct {
+    uint64_t received;
+  } cons __attribute__((aligned(INC_LF_CACHELINE))); /* consumer-written */
+} __attribute__((aligned(INC_LF_CACHELINE)));
+
+/* Counters have one writer (the side that owns the line); relaxed atomic
+ * stores keep concurrent stats readers well defined. No ordering needed. */
+static inline void inc__count(uint64_t *c, uint64_t add) {
+  __atomic_store_n(c, *c + add, __ATOMIC_RELAXED);
+}
+
+static inline void inc__ring_init(struct inc__ring *r, struct inc_msg *slots, unsigned size) {
+  ck_ring_init(&r->ck, size);
+  r->slots = slots;
+  r->prod.sent = r->prod.full_events = r->prod.refused = 0;
+  r->cons.received = 0;
+}
+
+static inline void inc__ring_count_full(struct inc__ring *r, unsigned refused) {
+  inc__count(&r->prod.full_events, 1);
+  inc__count(&r->prod.refused, refused);
+}
+
+/* Enqueues up to n messages, stamping src; returns how many. Producer only.
+ * publish: __ATOMIC_RELEASE, or __ATOMIC_SEQ_CST where the producer then
+ * reads a flag the consumer sets before it reads p_tail (the eventfd
+ * handshake of chan_app.c). */
+static inline unsigned inc__ring_put_order(struct inc__ring *r, const struct inc_msg *msgs,
+                                           unsigned n, uint16_t src, int publish) {
+  const unsigned mask = r->ck.mask;
+  /* Relaxed: p_tail has no other writer than this producer. */
+  const unsigned p = __atomic_load_n(&r->ck.p_tail, __ATOMIC_RELAXED);
+  /* Acquire pairs with the release store of c_head in inc__ring_get() (and
+   * with the ck_pr_fence_store before ck_ring_dequeue_spsc's c_head store):
+   * the slots the consumer gave back are read before we overwrite them. */
+  const unsigned c = __atomic_load_n(&r->ck.c_head, __ATOMIC_ACQUIRE);
+  const unsigned room = mask - (p - c);
+  unsigned k = n <= room ? n : room;
+
+  for (unsigned i = 0; i < k; i++) {
+    struct inc_msg *s = &r->slots[(p + i) & mask];
+    *s = msgs[i];
+    s->src = src;
+  }
+  if (k != 0) {
+    /* Release pairs with the acquire load of p_tail in inc__ring_get() (and
+     * with ck_ring_dequeue_spsc's ck_pr_fence_load): the slots are written
+     * before the consumer can see them. */
+    __atomic_store_n(&r->ck.p_tail, p + k, publish);
+    inc__count(&r->prod.sent, k);
+  }
+  if (k < n)
+    inc__ring_count_full(r, n - k);
+  return k;
+}
+
+static inline unsigned inc__ring_put(struct inc__ring *r, const struct inc_msg *msgs, unsigned n,
+                                     uint16_t src) {
+  return inc__ring_put_order(r, msgs, n, src, __ATOMIC_RELEASE);
+}
+
+/* Enqueues one message with ck_ring's own SPSC enqueue. Producer only.
+ * Returns 0 or -ENOBUFS. */
+static inline int inc__ring_put1(struct inc__ring *r, const struct inc_msg *msg, uint16_t src) {
+  struct inc_msg m = *msg;
+
+  m.src = src;
+  /* ck publishes p_tail with an inline-asm store TSan cannot see: state the
+   * release it performs (pairs with the acquire of p_tail in inc__ring_get or
+   * the annotation in inc__ring_get1). */
+  INC_TSAN_RELEASE(&r->ck.p_tail);
+  if (!ck_ring_enqueue_spsc_inc_msg(&r->ck, r->slots, &m)) {
+    inc__ring_count_full(r, 1);
+    return -ENOBUFS;
+  }
+  inc__count(&r->prod.sent, 1);
+  return 0;
+}
+
+/* Dequeues up to n messages; returns how many. Consumer only. */
+static inline unsigned inc__ring_get(struct inc__ring *r, struct inc_msg *out, unsigned n) {
+  const unsigned mask = r->ck.mask;
+  /* Relaxed: c_head has no other writer than this consumer. */
+  const unsigned c = __atomic_load_n(&r->ck.c_head, __ATOMIC_RELAXED);
+  /* Acquire pairs with the release store of p_tail in inc__ring_put() (and
+   * with ck_ring_enqueue_spsc's ck_pr_fence_store; TSan: the annotation in
+   * inc__ring_put1). */
+  const unsigned p = __atomic_load_n(&r->ck.p_tail, __ATOMIC_ACQUIRE);
+  const unsigned avail = p - c;
+  unsigned k = n <= avail ? n : avail;
+
+  if (k == 0)
+    return 0;
+  for (unsigned i = 0; i < k; i++)
+    out[i] = r->slots[(c + i) & mask];
+  /* Release pairs with the acquire load of c_head in inc__ring_put(): our
+   * slot reads happen before the producer reuses the slots. */
+  __atomic_store_n(&r->ck.c_head, c + k, __ATOMIC_RELEASE);
+  inc__count(&r->cons.received, k);
+  return k;
+}
+
+/* Dequeues one message with ck_ring's own SPSC dequeue. Consumer only.
+ * Returns 1 or 0 (empty). */
+static inline unsigned inc__ring_get1(struct inc__ring *r, struct inc_msg *out) {
+  if (!ck_ring_dequeue_spsc_inc_msg(&r->ck, r->slots, out))
+    return 0;
+  /* ck read p_tail and wrote c_head with inline asm TSan cannot see: state
+   * the acquire of p_tail (pairs with the release in inc__ring_put or the
+   * annotation in inc__ring_put1) and the release of c_head (pairs with the
+   * acquire of c_head in inc__ring_put). */
+  INC_TSAN_ACQUIRE(&r->ck.p_tail);
+  INC_TSAN_RELEASE(&r->ck.c_head);
+  inc__count(&r->cons.received, 1);
+  return 1;
+}
+
+/* Whether the ring holds a message (consumer's cheap check). */
+static inline int inc__ring_empty(const struct inc__ring *r) {
+  /* Relaxed loads: a hint only; inc__ring_get() does the ordered read. */
+  return __atomic_load_n(&r->ck.p_tail, __ATOMIC_RELAXED) ==
+         __atomic_load_n(&r->ck.c_head, __ATOMIC_RELAXED);
+}
+
+static inline void inc__ring_stats(const struct inc__ring *r, struct inc_chan_stats *out) {
+  out->sent = __atomic_load_n(&r->prod.sent, __ATOMIC_RELAXED);
+  out->full_events = __atomic_load_n(&r->prod.full_events, __ATOMIC_RELAXED);
+  out->refused = __atomic_load_n(&r->prod.refused, __ATOMIC_RELAXED);
+  out->received = __atomic_load_n(&r->cons.received, __ATOMIC_RELAXED);
+  out->queued = ck_ring_size(&r->ck);
+  out->capacity = ck_ring_capacity(&r->ck) - 1;
+}
+
+#endif /* INC_RING_PRIV_H */
