@@ -13,6 +13,10 @@
 
 struct tcp_pcb;
 struct udp_pcb;
+struct pbuf;
+struct tcp_hdr;
+struct udp_hdr;
+struct netif;
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +25,8 @@ extern "C" {
 /* lwip-hooks/instance.c */
 int inc__lwip_tcp_local_port_ok(const struct tcp_pcb *pcb, u16_t port);
 int inc__lwip_udp_local_port_ok(const struct udp_pcb *pcb, u16_t port);
+int inc__lwip_tcp_no_conn(struct pbuf *p, const struct tcp_hdr *tcphdr, struct netif *inp);
+int inc__lwip_udp_no_conn(struct pbuf *p, const struct udp_hdr *udphdr, struct netif *inp);
 
 /* lwip-hooks/bufs.c (the pool type is passed as int: memp_t is not known in
  * every file that includes this header) */
@@ -37,6 +43,12 @@ u16_t inc__lwip_tcp_seg_maxlen(const struct tcp_pcb *pcb, u16_t mss_len);
  * policy; without one every free port is accepted, as in plain lwIP). */
 #define LWIP_HOOK_TCP_LOCAL_PORT(pcb, port) inc__lwip_tcp_local_port_ok((pcb), (port))
 #define LWIP_HOOK_UDP_LOCAL_PORT(pcb, port) inc__lwip_udp_local_port_ok((pcb), (port))
+
+/* upstream-patches/0004: a packet that reaches an instance that does not own
+ * its connection is handed to the owner (stack/ steering) before lwIP answers
+ * with a RST or ICMP; without a policy lwIP answers as usual. */
+#define LWIP_HOOK_TCP_INPUT_NO_CONN(p, tcphdr, inp) inc__lwip_tcp_no_conn((p), (tcphdr), (inp))
+#define LWIP_HOOK_UDP_INPUT_NO_CONN(p, udphdr, inp) inc__lwip_udp_no_conn((p), (udphdr), (inp))
 
 /* upstream-patches/0003: PBUF_POOL elements come from the thread's buffer
  * provider (DPDK mbufs, drivers/), every other pool from lwIP's own per-thread

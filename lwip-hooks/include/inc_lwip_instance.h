@@ -22,6 +22,10 @@ extern "C" {
 
 struct tcp_pcb;
 struct udp_pcb;
+struct pbuf;
+struct tcp_hdr;
+struct udp_hdr;
+struct netif;
 
 /**
  * Policy for ephemeral ports (upstream-patches/0002). Called for each free
@@ -31,12 +35,26 @@ struct udp_pcb;
 typedef int (*inc_lwip_tcp_port_fn)(void *ctx, const struct tcp_pcb *pcb, uint16_t port);
 typedef int (*inc_lwip_udp_port_fn)(void *ctx, const struct udp_pcb *pcb, uint16_t port);
 
+/**
+ * Input that matches no connection of this instance (upstream-patches/0004):
+ * return non-zero to take the packet (the callback then owns p), 0 to let
+ * lwIP answer as usual (listening pcb, RST, ICMP port unreachable). Runs on
+ * the owner thread, inside lwIP's input path; ip_current_*() are valid.
+ */
+typedef int (*inc_lwip_tcp_no_conn_fn)(void *ctx, struct pbuf *p, const struct tcp_hdr *tcphdr,
+                                       struct netif *inp);
+typedef int (*inc_lwip_udp_no_conn_fn)(void *ctx, struct pbuf *p, const struct udp_hdr *udphdr,
+                                       struct netif *inp);
+
 struct inc_lwip_instance {
   pthread_t owner;               /* the thread that called init */
   uint64_t rand_state[2];        /* xorshift128+ for LWIP_RAND() */
+  /* policies, set by the instance's user (stack/) after init; NULL: plain lwIP */
   inc_lwip_tcp_port_fn tcp_port_ok; /* NULL: accept every free port */
   inc_lwip_udp_port_fn udp_port_ok; /* NULL: accept every free port */
-  void *port_ctx;
+  inc_lwip_tcp_no_conn_fn tcp_no_conn;
+  inc_lwip_udp_no_conn_fn udp_no_conn;
+  void *ctx;                     /* passed to every policy callback */
   int64_t clock_offset_ms;       /* added to CLOCK_MONOTONIC for sys_now() */
 } __attribute__((aligned(64)));
 

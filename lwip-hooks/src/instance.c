@@ -48,7 +48,9 @@ int inc_lwip_instance_init(struct inc_lwip_instance *inst)
   inst->owner = pthread_self();
   inst->tcp_port_ok = NULL;
   inst->udp_port_ok = NULL;
-  inst->port_ctx = NULL;
+  inst->tcp_no_conn = NULL;
+  inst->udp_no_conn = NULL;
+  inst->ctx = NULL;
   inst->clock_offset_ms = 0;
   seed(inst);
   self = inst;
@@ -87,7 +89,7 @@ int inc__lwip_tcp_local_port_ok(const struct tcp_pcb *pcb, u16_t port)
   if (inst == NULL || inst->tcp_port_ok == NULL) {
     return 1;
   }
-  return inst->tcp_port_ok(inst->port_ctx, pcb, port);
+  return inst->tcp_port_ok(inst->ctx, pcb, port);
 }
 
 int inc__lwip_udp_local_port_ok(const struct udp_pcb *pcb, u16_t port)
@@ -96,7 +98,25 @@ int inc__lwip_udp_local_port_ok(const struct udp_pcb *pcb, u16_t port)
   if (inst == NULL || inst->udp_port_ok == NULL) {
     return 1;
   }
-  return inst->udp_port_ok(inst->port_ctx, pcb, port);
+  return inst->udp_port_ok(inst->ctx, pcb, port);
+}
+
+int inc__lwip_tcp_no_conn(struct pbuf *p, const struct tcp_hdr *tcphdr, struct netif *inp)
+{
+  const struct inc_lwip_instance *inst = self;
+  if (inst == NULL || inst->tcp_no_conn == NULL) {
+    return 0;
+  }
+  return inst->tcp_no_conn(inst->ctx, p, tcphdr, inp);
+}
+
+int inc__lwip_udp_no_conn(struct pbuf *p, const struct udp_hdr *udphdr, struct netif *inp)
+{
+  const struct inc_lwip_instance *inst = self;
+  if (inst == NULL || inst->udp_no_conn == NULL) {
+    return 0;
+  }
+  return inst->udp_no_conn(inst->ctx, p, udphdr, inp);
 }
 
 uint32_t inc__lwip_rand(void)
