@@ -28,8 +28,7 @@ static int pending(struct inc_port_capture *c)
 {
   /* acquire pairs with the release store of applied in inc__capture_apply():
    * once equal, the worker no longer reads path/on */
-  return atomic_load_explicit(&c->applied, memory_order_acquire) !=
-         atomic_load_explicit(&c->requested, memory_order_relaxed);
+  return __atomic_load_n(&c->applied, __ATOMIC_ACQUIRE) != __atomic_load_n(&c->requested, __ATOMIC_RELAXED);
 }
 
 static int post(struct inc_port *port, uint16_t queue, const char *prefix, struct inc_drv_err *err)
@@ -61,8 +60,7 @@ static int post(struct inc_port *port, uint16_t queue, const char *prefix, struc
     }
     /* release pairs with the acquire load in inc__capture_apply(): path and
      * on are visible to the worker before the new generation is */
-    atomic_store_explicit(&c->requested, atomic_load_explicit(&c->requested, memory_order_relaxed) + 1,
-                          memory_order_release);
+    __atomic_store_n(&c->requested, __atomic_load_n(&c->requested, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
   }
   return 0;
 }
@@ -106,7 +104,7 @@ void inc__capture_apply(struct inc_netif *nif)
 {
   struct inc_port_capture *c = &nif->port->q[nif->queue].capture;
   /* acquire pairs with the release store of requested in post() */
-  uint32_t req = atomic_load_explicit(&c->requested, memory_order_acquire);
+  uint32_t req = __atomic_load_n(&c->requested, __ATOMIC_ACQUIRE);
   if (req == nif->cap_gen) {
     return;
   }
@@ -125,17 +123,18 @@ void inc__capture_apply(struct inc_netif *nif)
     pc.if_name = ifname;
     pc.buf = nif->pcap_buf;
     pc.buf_len = sizeof(nif->pcap_buf);
-    if (inc_pcap_open(&nif->pcap, &pc) == 0) {
+    int rc = inc_pcap_open(&nif->pcap, &pc);
+    if (rc == 0) {
       nif->cap_on = 1;
     } else {
       nif->cnt.cap_errors++;
-      INC_LOG(ERR, "capture: cannot create %s: %s\n", c->path, strerror(errno));
+      INC_LOG(ERR, "capture: cannot create %s: %s\n", c->path, strerror(-rc));
     }
   }
   nif->cap_gen = req;
   /* release pairs with the acquire load in pending(): the worker is done
    * with path and on */
-  atomic_store_explicit(&c->applied, req, memory_order_release);
+  __atomic_store_n(&c->applied, req, __ATOMIC_RELEASE);
 }
 
 void inc__capture_frames(struct inc_netif *nif, struct rte_mbuf *const *pkts, unsigned n,

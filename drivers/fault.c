@@ -84,9 +84,12 @@ unsigned inc__fault_decide(struct inc_wire_faults *f)
   return verdict;
 }
 
+/* Release order: by key, and on equal keys the later packet first, so that a
+ * window of w lets a packet be overtaken by up to w - 1 later ones (with ties
+ * going to the earlier one, a window of 2 could never reorder). */
 static int before(const struct inc_wire_fault_item *a, const struct inc_wire_fault_item *b)
 {
-  return a->key < b->key || (a->key == b->key && a->seq < b->seq);
+  return a->key < b->key || (a->key == b->key && a->seq > b->seq);
 }
 
 static void sift_up(struct inc_wire_faults *f, uint32_t i)

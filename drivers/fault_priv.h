@@ -5,8 +5,8 @@
  * pointers; the wire (wire.c) frees the dropped ones and clones duplicates.
  *
  * Order of release: each packet gets a sequence number s and a key
- * s + U[0, window); packets leave in key order (ties by sequence), so a packet
- * is overtaken by at most window - 1 later ones. A packet leaves when its
+ * s + U[0, window); packets leave in key order (on equal keys the later one
+ * first), so a packet is overtaken by at most window - 1 later ones. A packet leaves when its
  * delay has passed and no packet still to come could have a smaller key
  * (key < next sequence number), or, when no such packet comes, after
  * INC_DRV_WIRE_REORDER_HOLD_US more.

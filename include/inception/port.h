@@ -34,7 +34,6 @@
 #ifndef INC_PORT_H
 #define INC_PORT_H
 
-#include <stdatomic.h>
 #include <stdint.h>
 
 #include "inception/drivers_opt.h"
@@ -115,10 +114,12 @@ struct inc_port_pool_map {
 };
 
 /* The capture switch of one queue: the control thread asks, the queue's
- * worker applies at its next poll (it owns the file). */
+ * worker applies at its next poll (it owns the file). The two generations
+ * are accessed with atomic builtins only (capture.c names the pairs); they
+ * are plain integers here so that the header is C and C++ alike. */
 struct inc_port_capture {
-  _Atomic uint32_t requested; /* generation asked; release by the control thread */
-  _Atomic uint32_t applied;   /* generation applied; release by the worker */
+  uint32_t requested; /* generation asked; stored with release by the control thread */
+  uint32_t applied;   /* generation applied; stored with release by the worker */
   uint8_t on;                 /* written before requested (see above) */
   char path[256];
 };
