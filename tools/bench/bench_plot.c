@@ -70,7 +70,8 @@ static void axes(FILE *f, const struct inc_bench_meta *m)
 	for (unsigned ci = 0; ci < m->ncores; ci++) {
 		unsigned w = m->cores[ci];
 
-		fprintf(f, "%s\"%u\" %u", ci ? ", " : "", w, ci + 1);
+		fprintf(f, "%s\"%u%s\" %u", ci ? ", " : "", w, w > m->cpus_used ? "\\n(oversubscribed)" : "",
+			ci + 1);
 	}
 	fprintf(f, ")\nunset object\nunset label\n");
 	for (unsigned ci = 0; ci < m->ncores; ci++) {
@@ -79,9 +80,8 @@ static void axes(FILE *f, const struct inc_bench_meta *m)
 		fprintf(f, "set object rect from %u.5-1, graph 0 to %u.5, graph 1 fc rgb '#e6e6e6' "
 			   "fillstyle solid noborder behind\n",
 			ci + 1, ci + 1);
-		fprintf(f, "set label 'oversubscribed' at %u, graph 0.96 center tc rgb '#606060'\n", ci + 1);
 	}
-	fprintf(f, "set xlabel 'workers K (K server threads and K client threads on %u CPUs)'\n"
+	fprintf(f, "set xlabel 'workers K (K server threads and K client threads on %u CPUs)' offset 0,-0.8\n"
 		   "set grid ytics\nset key below horizontal\nset yrange [0:*]\n",
 		m->cpus_used);
 }
