@@ -302,11 +302,9 @@ static int vdev_create(struct inc_port *port, const char *devargs, struct inc_dr
                       "-d <path to librte_net_<pmd>.so>",
                       name, INC_DPDK_PMD_DIR);
     }
-    return inc__err(err, -EINVAL,
-                    "port: PMD %s refused device \"%s\" with arguments \"%s\" (%s)%s%s%s; fix: %s",
-                    drv, name, comma != NULL ? comma + 1 : "", rte_strerror(-rc),
-                    cap.last[0] ? "; DPDK said: \"" : "", cap.last, cap.last[0] ? "\"" : "",
-                    vdev_arg_hint(drv));
+    return inc__err(err, -EINVAL, "port: PMD %s refused device \"%s\" with arguments \"%s\"%s%s%s; fix: %s",
+                    drv, name, comma != NULL ? comma + 1 : "", cap.last[0] ? "; DPDK said: \"" : "",
+                    cap.last, cap.last[0] ? "\"" : "", vdev_arg_hint(drv));
   }
   if (rte_eth_dev_get_port_by_name(name, &port->port_id) != 0) {
     rte_vdev_uninit(name);

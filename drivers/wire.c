@@ -94,9 +94,10 @@ static int create_memif_port(struct inc_wire *w, const struct inc_wire_config *c
   rc = rte_vdev_init(name, args);
   inc__logcap_end(&cap);
   if (rc != 0) {
-    return inc__err(err, rc, "wire %s: net_memif device %s,%s refused (%s)%s%s%s; fix: check the socket "
-                             "path's directory and that no other process is the %s",
-                    w->name, name, args, rte_strerror(-rc), cap.last[0] ? "; DPDK said: \"" : "", cap.last,
+    return inc__err(err, -EINVAL, "wire %s: net_memif device %s,%s refused%s%s%s; fix: check the socket "
+                                  "path's directory, remove a stale socket file, and check that no other "
+                                  "process is the %s",
+                    w->name, name, args, cap.last[0] ? "; DPDK said: \"" : "", cap.last,
                     cap.last[0] ? "\"" : "", cfg->memif_server ? "server" : "client");
   }
   if (rte_eth_dev_get_port_by_name(name, &w->port_a) != 0) {

@@ -27,6 +27,15 @@ void eal_init_once() {
       fprintf(stderr, "EAL: %s\n", err.msg);
       abort();
     }
+    // the EAL's runtime directory of this process goes at exit
+    atexit([] {
+      inc_eal_cleanup();
+      std::string dir = "/var/run/dpdk/incdrv" + std::to_string(getpid());
+      std::string cmd = "rm -rf '" + dir + "'";
+      if (system(cmd.c_str()) != 0) {
+        fprintf(stderr, "could not remove %s\n", dir.c_str());
+      }
+    });
   });
 }
 
