@@ -17,7 +17,7 @@
 #define TX_CAP (sizeof(((struct inc_netif *)0)->tx) / sizeof(struct rte_mbuf *))
 #define HDR_MAX 192u   /* bytes looked at for headers (Ethernet + IP + TCP options fit) */
 #define COPYBREAK 128u /* frames with at most this much payload are copied whole */
-#define MAX_SEGS 32u   /* mbufs per frame; beyond, the rest is copied */
+#define MAX_SEGS 64u   /* mbufs per frame; beyond, the rest is copied (a 64 KiB segment of 1400-byte buffers needs 48) */
 #define GSO_MAX_OUT 64u
 
 struct hdr {
@@ -307,7 +307,7 @@ static err_t send_large(struct inc_netif *nif, struct rte_mbuf *m, const struct 
   m->l4_len = h->l4;
   if (nif->port->offloads.hw & INC_OFFLOAD_TSO) {
     m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
-    m->tso_segsz = segsz;
+    m->tso_segsz = (uint16_t)(segsz - (nif->port->tso_counts_l2 ? h->l2 : 0));
     ip->hdr_checksum = 0;
     th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
     nif->cnt.tx_tso++;
@@ -412,6 +412,16 @@ unsigned inc_netif_flush(struct inc_netif *nif)
     /* lengths first: once sent, a frame is the PMD's (or the receiver's) */
     for (i = 0; i < nif->n_tx; i++) {
       lens[i] = nif->tx[i]->pkt_len;
+    }
+    /* the PMD's own checks and fix-ups of offload metadata; a frame it finds
+     * malformed is dropped, the rest goes on */
+    uint16_t ok = rte_eth_tx_prepare(nif->port->port_id, nif->queue, nif->tx, nif->n_tx);
+    if (ok < nif->n_tx) {
+      rte_pktmbuf_free(nif->tx[ok]);
+      nif->cnt.tx_dropped++;
+      memmove(nif->tx + ok, nif->tx + ok + 1, (nif->n_tx - ok - 1) * sizeof(nif->tx[0]));
+      memmove(lens + ok, lens + ok + 1, (nif->n_tx - ok - 1) * sizeof(lens[0]));
+      nif->n_tx--;
     }
     sent = rte_eth_tx_burst(nif->port->port_id, nif->queue, nif->tx, nif->n_tx);
     for (i = 0; i < sent; i++) {

@@ -481,6 +481,9 @@ int inc_port_init(struct inc_port *port, const struct inc_port_config *cfg, stru
     goto fail;
   }
   snprintf(port->driver, sizeof(port->driver), "%s", di.driver_name);
+  /* net_tap (22.11) refuses a TSO packet when segment size plus all headers,
+   * Ethernet included, exceed the MTU, and then stops the whole burst */
+  port->tso_counts_l2 = strcmp(port->driver, "net_tap") == 0;
   port->n_queues = cfg->n_queues;
   port->n_tx_queues = cfg->n_tx_queues ? cfg->n_tx_queues : cfg->n_queues;
   port->mtu = cfg->mtu ? cfg->mtu : INC_DRV_MTU;

@@ -147,6 +147,9 @@ struct inc_port {
    * a software wire end, by the sender with this configuration. */
   struct inc_rss_conf rss;
   int rss_hw;
+  /** The PMD counts the Ethernet header into the TSO segment size it checks
+   * against the MTU (DPDK 22.11 net_tap): segments carry that much less. */
+  uint8_t tso_counts_l2;
   int started;
   int vdev;               /* created by inc_port_init (removed by inc_port_close) */
   struct inc_wire *wire;  /* set by inc_wire_attach(): TX goes through the wire */

@@ -21,7 +21,7 @@ add_library(inc_drv_frames STATIC ${_drv_dir}/frames.cc)
 target_include_directories(inc_drv_frames PUBLIC ${_drv_dir})
 inc_target_warnings(inc_drv_frames)
 
-add_library(inc_drv_test_support STATIC ${_drv_dir}/drv_env.cc ${_drv_dir}/tcpio.c ${_drv_dir}/wire_pair.cc ${_drv_dir}/zc_peer.c)
+add_library(inc_drv_test_support STATIC ${_drv_dir}/drv_env.cc ${_drv_dir}/tcpio.c ${_drv_dir}/wire_pair.cc ${_drv_dir}/zc_peer.c ${_drv_dir}/netns.cc)
 target_include_directories(inc_drv_test_support PUBLIC ${_drv_dir} ${CMAKE_SOURCE_DIR}/drivers)
 target_compile_definitions(inc_drv_test_support PUBLIC LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS)
 target_link_libraries(inc_drv_test_support PUBLIC inc_drivers inc_drv_frames inc_lwip inc_lwip_hooks Threads::Threads)
@@ -77,3 +77,6 @@ inc_drv_gtest(drivers_zerocopy_test SOURCES drivers_zerocopy_test.cc LIBS inc_dr
 # the EAL starts once per process: each case forks (the test itself never starts it)
 inc_drv_gtest(drivers_eal_test SOURCES drivers_eal_test.cc LIBS inc_drivers inc_dpdk)
 inc_drv_gtest(drivers_badinput_test SOURCES drivers_badinput_test.cc LIBS inc_drv_test_support)
+# Linux as the peer over a tap in a network namespace (root; cleans up after
+# itself, and removes namespaces of earlier runs that died)
+inc_drv_gtest(drivers_tap_test SOURCES drivers_tap_test.cc LIBS inc_drv_test_support)

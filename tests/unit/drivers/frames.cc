@@ -85,7 +85,9 @@ std::vector<uint8_t> ipv4_frame(const Mac& dst, const Mac& src, uint32_t sip, ui
   put32(f, 30, dip);
   uint16_t ipc = inet_cksum(&f[14], 20);
   put16(f, 24, good_ip_cksum ? ipc : (uint16_t)(ipc ^ 0x0101));
-  memcpy(&f[14 + 20 + l4_hdr_len(proto)], payload.data(), payload.size());
+  if (!payload.empty()) {
+    memcpy(&f[14 + 20 + l4_hdr_len(proto)], payload.data(), payload.size());
+  }
   uint8_t ph[12] = {0};
   memcpy(ph, &f[26], 8);
   ph[9] = proto;
@@ -107,7 +109,9 @@ std::vector<uint8_t> ipv6_frame(const Mac& dst, const Mac& src, const uint8_t si
   f[21] = 64;
   memcpy(&f[22], sip, 16);
   memcpy(&f[38], dip, 16);
-  memcpy(&f[54 + l4_hdr_len(proto)], payload.data(), payload.size());
+  if (!payload.empty()) {
+    memcpy(&f[54 + l4_hdr_len(proto)], payload.data(), payload.size());
+  }
   uint8_t ph[40] = {0};
   memcpy(ph, sip, 16);
   memcpy(ph + 16, dip, 16);
@@ -126,7 +130,9 @@ std::vector<uint8_t> icmp_echo(const Mac& dst, const Mac& src, uint32_t sip, uin
   f[at + 1] = 0;
   put16(f, at + 4, id);
   put16(f, at + 6, seq);
-  memcpy(&f[at + 8], payload.data(), payload.size());
+  if (!payload.empty()) {
+    memcpy(&f[at + 8], payload.data(), payload.size());
+  }
   put16(f, at + 2, inet_cksum(&f[at], 8 + payload.size()));
   return f;
 }

@@ -230,13 +230,17 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     return ERR_ABRT;
   }
   c->pcb = pcb;
-  c->sink = 1;
+  c->sink = !t->accept_as_source;
   c->seed = t->sink_seed;
   c->bytes = t->sink_bytes;
   t->accepted++;
   tcp_arg(pcb, c);
   tcp_recv(pcb, on_recv);
   tcp_err(pcb, on_err);
+  if (t->accept_as_source) {
+    tcp_sent(pcb, on_sent);
+    source_push(c);
+  }
   return ERR_OK;
 }
 
@@ -268,6 +272,13 @@ int tio_listen(struct tio *t, uint16_t port, uint32_t seed, uint64_t bytes)
   tcp_arg(t->listener, t);
   tcp_accept(t->listener, on_accept);
   return ERR_OK;
+}
+
+int tio_listen_source(struct tio *t, uint16_t port, uint32_t seed, uint64_t bytes)
+{
+  int rc = tio_listen(t, port, seed, bytes);
+  t->accept_as_source = 1;
+  return rc;
 }
 
 int tio_connect(struct tio *t, const ip_addr_t *dst, uint16_t port, uint16_t local_port, uint32_t seed,

@@ -47,6 +47,7 @@ struct tio {
   struct tcp_pcb *listener;
   uint32_t sink_seed;
   uint64_t sink_bytes;   /* each accepted stream must carry this many bytes */
+  int accept_as_source;  /* accepted connections send instead (tio_listen_source) */
   int zerocopy;          /* sources send without copying */
   struct tio_conn c[TIO_MAX_CONNS];
   unsigned accepted, sinks_complete, sources_complete, failures, corrupt;
@@ -62,6 +63,10 @@ void tio_init(struct tio *t, int zerocopy);
 /* Listens on port for streams of `bytes` bytes of pattern(seed). Returns 0 or
  * a negative lwIP err_t. */
 int tio_listen(struct tio *t, uint16_t port, uint32_t seed, uint64_t bytes);
+/* Listens on port and sends `bytes` bytes of pattern(seed) on each accepted
+ * connection, then closes it (data toward a peer that opened the connection).
+ * Returns 0 or a negative lwIP err_t. */
+int tio_listen_source(struct tio *t, uint16_t port, uint32_t seed, uint64_t bytes);
 /* Opens a stream of `bytes` bytes of pattern(seed) to dst:port from local
  * port local_port (0: lwIP picks). Returns 0 or a negative lwIP err_t. */
 int tio_connect(struct tio *t, const ip_addr_t *dst, uint16_t port, uint16_t local_port, uint32_t seed,

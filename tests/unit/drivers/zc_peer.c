@@ -82,6 +82,18 @@ uint64_t zc_udp_chkerr(void)
   return lwip_stats.udp.chkerr;
 }
 
+void zc_lwip_stats_get(struct zc_lwip_stats *out)
+{
+  out->etharp_recv = lwip_stats.etharp.recv;
+  out->etharp_xmit = lwip_stats.etharp.xmit;
+  out->icmp_recv = lwip_stats.icmp.recv;
+  out->icmp_xmit = lwip_stats.icmp.xmit;
+  out->tcp_recv = lwip_stats.tcp.recv;
+  out->tcp_xmit = lwip_stats.tcp.xmit;
+  out->tcp_chkerr = lwip_stats.tcp.chkerr;
+  out->udp_chkerr = lwip_stats.udp.chkerr;
+}
+
 void zc_udp_close(struct zc_udp *u)
 {
   if (u->pcb != NULL) {
@@ -270,4 +282,17 @@ void zc_tcp_close(struct zc_tcp *t)
     pbuf_free(t->held[i]);
   }
   t->n_held = 0;
+}
+
+void zc_tcp_abort_all(void)
+{
+  while (tcp_active_pcbs != NULL) {
+    struct tcp_pcb *pcb = tcp_active_pcbs;
+    tcp_arg(pcb, NULL);
+    tcp_err(pcb, NULL);
+    tcp_abort(pcb);
+  }
+  while (tcp_tw_pcbs != NULL) {
+    tcp_abort(tcp_tw_pcbs);
+  }
 }

@@ -33,6 +33,12 @@ void zc_udp_close(struct zc_udp *u);
 /* UDP datagrams this instance dropped for a wrong checksum (lwip_stats). */
 uint64_t zc_udp_chkerr(void);
 
+/* Some of lwIP's counters of the calling thread's instance. */
+struct zc_lwip_stats {
+  uint64_t etharp_recv, etharp_xmit, icmp_recv, icmp_xmit, tcp_recv, tcp_xmit, tcp_chkerr, udp_chkerr;
+};
+void zc_lwip_stats_get(struct zc_lwip_stats *out);
+
 /* A TCP connection (either end) for exactly controlled writes. */
 struct zc_tcp {
   struct tcp_pcb *listener, *pcb;
@@ -59,6 +65,9 @@ void zc_tcp_rexmit(struct zc_tcp *t);
 /* Buffers still held (not yet acknowledged). */
 unsigned zc_tcp_held(const struct zc_tcp *t);
 void zc_tcp_close(struct zc_tcp *t);
+/* Aborts every TCP connection of the calling thread's instance (and drops
+ * TIME-WAIT ones), so that lwIP holds no buffer any more. */
+void zc_tcp_abort_all(void);
 
 #ifdef __cplusplus
 }
