@@ -154,15 +154,31 @@ static int transport(struct inc_pkt_class *c, const uint8_t *l4, uint32_t l4len,
   return INC_PKT_FLOW;
 }
 
-static int classify_v4(const uint8_t *ip, uint32_t avail, uint16_t port_id, struct inc_pkt_class *c)
+/* The bytes from ip on that are in memory (cap) may be fewer than the
+ * packet's (avail, which the length fields are checked against): a header
+ * that is not in the first buffer of a chain is left to lwIP (LOCAL). */
+static int beyond(struct inc_pkt_class *c, uint32_t need, uint32_t cap)
 {
-  uint32_t hl, tot, src, dst;
+  if (need <= cap) {
+    return 0;
+  }
+  memset(&c->key, 0, sizeof(c->key));
+  c->kind = INC_PKT_LOCAL;
+  return 1;
+}
+
+static int classify_v4(const uint8_t *ip, uint32_t cap, uint32_t avail, uint16_t port_id, struct inc_pkt_class *c)
+{
+  uint32_t hl, tot, src, dst, l4cap;
   uint8_t proto;
   const uint8_t *l4;
   uint32_t l4len;
 
   if (avail < IPV4_HLEN_MIN) {
     return set_bad(c, INC_BAD_IP_SHORT);
+  }
+  if (beyond(c, IPV4_HLEN_MIN, cap)) {
+    return c->kind;
   }
   if ((ip[0] >> 4) != 4) {
     return set_bad(c, INC_BAD_IP_VERSION);
@@ -184,6 +200,10 @@ static int classify_v4(const uint8_t *ip, uint32_t avail, uint16_t port_id, stru
   proto = ip[9];
   l4 = ip + hl;
   l4len = tot - hl;
+  if (beyond(c, hl + (l4len < TCP_HLEN_MIN ? l4len : TCP_HLEN_MIN), cap)) {
+    return c->kind;
+  }
+  l4cap = cap - hl < l4len ? cap - hl : l4len; /* l4 bytes in memory */
   memcpy(&src, ip + 12, 4);
   memcpy(&dst, ip + 16, 4);
   if (proto == PROTO_TCP || proto == PROTO_UDP) {
@@ -197,10 +217,14 @@ static int classify_v4(const uint8_t *ip, uint32_t avail, uint16_t port_id, stru
     if (l4len < ICMP_HLEN) {
       return set_bad(c, INC_BAD_L4_SHORT);
     }
+    if (l4cap < ICMP_HLEN) {
+      c->kind = INC_PKT_LOCAL;
+      return INC_PKT_LOCAL;
+    }
     type = l4[0];
     /* errors that quote the offending datagram (RFC 792; RFC 1812 4.3.2.3) */
     if ((type == 3 || type == 4 || type == 5 || type == 11 || type == 12) &&
-        quoted_flow_v4(l4 + ICMP_HLEN, l4len - ICMP_HLEN, port_id, &c->key) == 0) {
+        quoted_flow_v4(l4 + ICMP_HLEN, l4cap - ICMP_HLEN, port_id, &c->key) == 0) {
       c->kind = INC_PKT_ICMP_ERROR;
       return INC_PKT_ICMP_ERROR;
     }
@@ -209,9 +233,9 @@ static int classify_v4(const uint8_t *ip, uint32_t avail, uint16_t port_id, stru
   return INC_PKT_LOCAL;
 }
 
-static int classify_v6(const uint8_t *ip, uint32_t avail, uint16_t port_id, struct inc_pkt_class *c)
+static int classify_v6(const uint8_t *ip, uint32_t cap, uint32_t avail, uint16_t port_id, struct inc_pkt_class *c)
 {
-  uint32_t plen, len, off;
+  uint32_t plen, len, off, l4cap;
   uint8_t proto;
   int frag;
   const uint8_t *l4;
@@ -219,6 +243,9 @@ static int classify_v6(const uint8_t *ip, uint32_t avail, uint16_t port_id, stru
 
   if (avail < IPV6_HLEN) {
     return set_bad(c, INC_BAD_IP_SHORT);
+  }
+  if (beyond(c, IPV6_HLEN, cap)) {
+    return c->kind;
   }
   if ((ip[0] >> 4) != 6) {
     return set_bad(c, INC_BAD_IP_VERSION);
@@ -229,7 +256,13 @@ static int classify_v6(const uint8_t *ip, uint32_t avail, uint16_t port_id, stru
     return set_bad(c, INC_BAD_IP_LEN);
   }
   c->ip_version = 6;
-  if (ip6_walk(ip, len, &proto, &off, &frag) != 0) {
+  if (cap < len) {
+    /* walk what is in memory; a chain that leaves it goes to lwIP */
+    if (ip6_walk(ip, cap, &proto, &off, &frag) != 0) {
+      c->kind = INC_PKT_LOCAL;
+      return INC_PKT_LOCAL;
+    }
+  } else if (ip6_walk(ip, len, &proto, &off, &frag) != 0) {
     return set_bad(c, INC_BAD_IP6_EXT);
   }
   c->l4_off = (uint16_t)(c->l3_off + off);
@@ -239,6 +272,10 @@ static int classify_v6(const uint8_t *ip, uint32_t avail, uint16_t port_id, stru
   }
   l4 = ip + off;
   l4len = len - off;
+  if (beyond(c, off + (l4len < TCP_HLEN_MIN ? l4len : TCP_HLEN_MIN), cap)) {
+    return c->kind;
+  }
+  l4cap = cap - off < l4len ? cap - off : l4len; /* l4 bytes in memory */
   if (proto == PROTO_TCP || proto == PROTO_UDP) {
     if (transport(c, l4, l4len, proto) == INC_PKT_FLOW) {
       inc_flow_key_v6(&c->key, proto, port_id, ip + 24, rd16(l4 + 2), ip + 8, rd16(l4));
@@ -256,8 +293,8 @@ static int classify_v6(const uint8_t *ip, uint32_t avail, uint16_t port_id, stru
       return INC_PKT_ND;
     }
     /* error messages are types 0..127 (RFC 4443 2.1); they quote the packet */
-    if (type < 128 && l4len >= ICMP_HLEN &&
-        quoted_flow_v6(l4 + ICMP_HLEN, l4len - ICMP_HLEN, port_id, &c->key) == 0) {
+    if (type < 128 && l4cap >= ICMP_HLEN &&
+        quoted_flow_v6(l4 + ICMP_HLEN, l4cap - ICMP_HLEN, port_id, &c->key) == 0) {
       c->kind = INC_PKT_ICMP_ERROR;
       return INC_PKT_ICMP_ERROR;
     }
@@ -266,12 +303,19 @@ static int classify_v6(const uint8_t *ip, uint32_t avail, uint16_t port_id, stru
   return INC_PKT_LOCAL;
 }
 
-int inc__classify(const uint8_t *frame, uint32_t len, uint16_t port_id, struct inc_pkt_class *out)
+int inc__classify(const uint8_t *frame, uint32_t cap, uint32_t len, uint16_t port_id, struct inc_pkt_class *out)
 {
   uint16_t type;
   memset(out, 0, sizeof(*out));
+  if (cap > len) {
+    cap = len;
+  }
   if (frame == NULL || len < ETH_HLEN) {
     return set_bad(out, INC_BAD_RUNT);
+  }
+  if (cap < ETH_HLEN) {
+    out->kind = INC_PKT_LOCAL;
+    return INC_PKT_LOCAL;
   }
   type = rd16(frame + 12);
   out->l3_off = ETH_HLEN;
@@ -280,12 +324,16 @@ int inc__classify(const uint8_t *frame, uint32_t len, uint16_t port_id, struct i
     if (len - ETH_HLEN < ARP_IPV4_LEN) {
       return set_bad(out, INC_BAD_ARP);
     }
+    if (cap - ETH_HLEN < ARP_IPV4_LEN) {
+      out->kind = INC_PKT_LOCAL;
+      return INC_PKT_LOCAL;
+    }
     out->kind = INC_PKT_ARP;
     return INC_PKT_ARP;
   case ETHTYPE_IPV4:
-    return classify_v4(frame + ETH_HLEN, len - ETH_HLEN, port_id, out);
+    return classify_v4(frame + ETH_HLEN, cap - ETH_HLEN, len - ETH_HLEN, port_id, out);
   case ETHTYPE_IPV6:
-    return classify_v6(frame + ETH_HLEN, len - ETH_HLEN, port_id, out);
+    return classify_v6(frame + ETH_HLEN, cap - ETH_HLEN, len - ETH_HLEN, port_id, out);
   default:
     out->kind = INC_PKT_NOT_IP;
     return INC_PKT_NOT_IP;

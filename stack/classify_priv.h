@@ -57,10 +57,14 @@ struct inc_pkt_class {
 };
 
 /*
- * Classifies one Ethernet frame received on port_id.
+ * Classifies one Ethernet frame received on port_id. len is the frame's
+ * length; cap (<= len) how many of its bytes are at frame (the first buffer
+ * of a chain): lengths are checked against len, reads stay below cap, and a
+ * header that lies beyond cap makes the frame INC_PKT_LOCAL (lwIP reads it).
  * Returns: out->kind (also stored in *out).
  */
-int inc__classify(const uint8_t *frame, uint32_t len, uint16_t port_id, struct inc_pkt_class *out);
+int inc__classify(const uint8_t *frame, uint32_t cap, uint32_t len, uint16_t port_id,
+                  struct inc_pkt_class *out);
 
 /* A short name for a bad reason, for counters and logs. */
 const char *inc__pkt_bad_name(unsigned bad);

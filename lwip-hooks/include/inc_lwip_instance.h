@@ -62,13 +62,24 @@ struct inc_lwip_instance {
  * Starts an lwIP instance on the calling thread: lwip_init() on this thread's
  * (thread-local) lwIP state, seeds the instance's random generator.
  *
- * Thread: the future owner; once per thread (a second call on the same thread
- *   fails with -EBUSY).
+ * Thread: the future owner. A thread may start a new instance after detaching
+ *   the previous one if that one left nothing behind (no netif, no pcb): lwIP
+ *   has no deinit, so the new instance reuses the thread's lwIP state (its
+ *   statistics keep counting).
  * Ownership: inst stays the caller's and must outlive the thread's use of lwIP.
  * RCU: none.
- * Returns: 0, -EINVAL (inst NULL), -EBUSY (this thread already has one).
+ * Returns: 0, -EINVAL (inst NULL), -EBUSY (this thread has an instance, or
+ *   the previous one left netifs or pcbs).
  */
 int inc_lwip_instance_init(struct inc_lwip_instance *inst);
+
+/**
+ * The tcp ext arg slot (lwIP's tcp_ext_arg_alloc_id()) of the calling
+ * thread's user: lwIP hands out each slot once per thread, so an instance that
+ * reuses the thread's lwIP state gets the slot of the previous one.
+ * Thread: the owner. Returns: the slot, or -ENOENT (no instance).
+ */
+int inc_lwip_instance_ext_arg_id(void);
 
 /**
  * The calling thread's instance, or NULL if it has none.
@@ -79,7 +90,7 @@ struct inc_lwip_instance *inc_lwip_instance_self(void);
 /**
  * Forgets the calling thread's instance (after the caller has closed every
  * pcb and removed its netifs). lwIP has no deinit: the thread-local state stays
- * until the thread exits. A thread may not start a second instance.
+ * until the thread exits, for the thread's next instance.
  * Thread: the owner. Returns: 0, or -ENOENT if the thread has no instance.
  */
 int inc_lwip_instance_detach(struct inc_lwip_instance *inst);

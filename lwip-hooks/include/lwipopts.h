@@ -44,7 +44,7 @@
 #define MEMP_MEM_MALLOC 0
 
 #ifndef INC_LWIP_MAX_TCP
-#define INC_LWIP_MAX_TCP 256 /* TCP connections per instance */
+#define INC_LWIP_MAX_TCP 1024 /* TCP connections per instance */
 #endif
 #define MEMP_NUM_TCP_PCB INC_LWIP_MAX_TCP
 #define MEMP_NUM_TCP_PCB_LISTEN 32

@@ -15,14 +15,28 @@
 #include "lwip/init.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
+#include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/udp.h"
 #include "inc_lwip_hooks.h"
 
 #define INC_TLS __thread __attribute__((tls_model("initial-exec")))
 
 static INC_TLS struct inc_lwip_instance *self;
-/* lwIP has no deinit: a thread runs lwip_init() at most once. */
+/* lwIP has no deinit: a thread runs lwip_init() once; a later instance on the
+ * same thread (e.g. a DPDK lcore that runs a stack again) reuses that state
+ * once the previous instance has given everything back. */
 static INC_TLS int lwip_started;
+/* the thread's tcp ext arg slot (lwIP hands out each slot once per thread) */
+static INC_TLS int ext_arg_slot = -1;
+
+/* Nothing of a previous instance is left: no netif, no pcb. Its timers keep
+ * running (lwIP's cyclic timers are the same for every instance). */
+static int lwip_state_clean(void)
+{
+  return netif_list == NULL && tcp_active_pcbs == NULL && tcp_tw_pcbs == NULL &&
+         tcp_bound_pcbs == NULL && tcp_listen_pcbs.listen_pcbs == NULL && udp_pcbs == NULL;
+}
 
 static void seed(struct inc_lwip_instance *inst)
 {
@@ -42,8 +56,11 @@ int inc_lwip_instance_init(struct inc_lwip_instance *inst)
   if (inst == NULL) {
     return -EINVAL;
   }
-  if (self != NULL || lwip_started) {
+  if (self != NULL) {
     return -EBUSY;
+  }
+  if (lwip_started && !lwip_state_clean()) {
+    return -EBUSY; /* the previous instance of this thread left something */
   }
   inst->owner = pthread_self();
   inst->tcp_port_ok = NULL;
@@ -54,9 +71,22 @@ int inc_lwip_instance_init(struct inc_lwip_instance *inst)
   inst->clock_offset_ms = 0;
   seed(inst);
   self = inst;
-  lwip_started = 1;
-  lwip_init();
+  if (!lwip_started) {
+    lwip_started = 1;
+    lwip_init();
+  }
   return 0;
+}
+
+int inc_lwip_instance_ext_arg_id(void)
+{
+  if (self == NULL) {
+    return -ENOENT;
+  }
+  if (ext_arg_slot < 0) {
+    ext_arg_slot = tcp_ext_arg_alloc_id();
+  }
+  return ext_arg_slot;
 }
 
 struct inc_lwip_instance *inc_lwip_instance_self(void)

@@ -18,17 +18,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   struct inc_pkt_class c;
   uint8_t *copy;
+  size_t cap;
   int kind;
   if (size > 65535) {
     return 0;
   }
-  /* a private copy, so ASan sees any read past the end */
-  copy = malloc(size ? size : 1);
+  /* the last byte says how much of the frame is in the first buffer (the
+   * rest of a chain): only that much is copied, so ASan sees any read past
+   * cap */
+  cap = size == 0 ? 0 : size - data[size - 1] % (size + 1);
+  copy = malloc(cap ? cap : 1);
   if (copy == NULL) {
     return 0;
   }
-  memcpy(copy, data, size);
-  kind = inc__classify(copy, (uint32_t)size, 7, &c);
+  memcpy(copy, data, cap);
+  kind = inc__classify(copy, (uint32_t)cap, (uint32_t)size, 7, &c);
   if (kind != c.kind || kind > INC_PKT_NOT_IP) {
     abort();
   }
@@ -41,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   if (kind == INC_PKT_FLOW) {
     uint32_t need = c.key.proto == 6 ? 20u : 8u;
-    if ((c.key.proto != 6 && c.key.proto != 17) || c.key.port_id != 7 || c.l4_off + need > size) {
+    if ((c.key.proto != 6 && c.key.proto != 17) || c.key.port_id != 7 || c.l4_off + need > cap) {
       abort();
     }
   }

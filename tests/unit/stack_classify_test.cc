@@ -56,7 +56,15 @@ Frame ipv6(uint8_t next, const char* src, const char* dst, size_t plen) {
 
 inc_pkt_class classify(const Frame& f) {
   inc_pkt_class c;
-  inc__classify(f.data(), static_cast<uint32_t>(f.size()), 3, &c);
+  inc__classify(f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()), 3, &c);
+  return c;
+}
+
+// Only the first cap bytes in memory (the first buffer of a chain).
+inc_pkt_class classify_cap(const Frame& f, uint32_t cap, uint32_t len) {
+  std::vector<uint8_t> head(f.begin(), f.begin() + cap);  // nothing beyond cap to read
+  inc_pkt_class c;
+  inc__classify(head.data(), cap, len, 3, &c);
   return c;
 }
 
@@ -210,6 +218,22 @@ TEST(Classify, MalformedFrames_AreCountedByReason) {
   x[55] = 4;  // hop-by-hop claims 40 bytes
   EXPECT_EQ(classify(x).bad, INC_BAD_IP6_EXT);
   EXPECT_STREQ(inc__pkt_bad_name(INC_BAD_TCP_HLEN), "tcp_hlen");
+}
+
+TEST(Classify, CoalescedSegmentLongerThanItsFirstBuffer_IsAFlow) {
+  Frame f = tcp4("198.18.0.2", 1000, "198.18.0.1", 80, 0x10);
+  put16(f, 16, 20 + 20 + 2896);  // two MSS of payload in later buffers
+  inc_pkt_class c = classify_cap(f, static_cast<uint32_t>(f.size()), 14 + 20 + 20 + 2896);
+  ASSERT_EQ(c.kind, INC_PKT_FLOW);
+  EXPECT_EQ(c.key.local_port, 80);
+}
+
+TEST(Classify, HeadersBeyondTheFirstBuffer_AreLeftToLwip) {
+  Frame f = tcp4("198.18.0.2", 1000, "198.18.0.1", 80, 0x10);
+  EXPECT_EQ(classify_cap(f, 40, static_cast<uint32_t>(f.size())).kind, INC_PKT_LOCAL);
+  EXPECT_EQ(classify_cap(f, 10, static_cast<uint32_t>(f.size())).kind, INC_PKT_LOCAL);
+  // but a frame too short as a whole is still malformed
+  EXPECT_EQ(classify_cap(f, 10, 10).kind, INC_PKT_MALFORMED);
 }
 
 TEST(Classify, OtherEthertypes_AreNotIp) {

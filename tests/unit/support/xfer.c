@@ -15,6 +15,19 @@ static uint64_t total(const struct xfer_node *n)
   return 4u + (uint64_t)n->bytes;
 }
 
+static unsigned core_now(const struct xfer_node *n)
+{
+  return n->ops.current_core != NULL ? n->ops.current_core(n->ops.ctx) : 0;
+}
+
+/* Every callback of a connection must run on the core that owns it. */
+static void check_core(const struct xfer_conn *c)
+{
+  if (core_now(c->node) != c->core) {
+    c->node->wrong_core++;
+  }
+}
+
 /* ---- sending ---------------------------------------------------------- */
 
 static void conn_close(struct xfer_conn *c)
@@ -86,6 +99,9 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
   struct xfer_conn *c = (struct xfer_conn *)arg;
   (void)pcb;
   (void)len;
+  if (c != NULL) {
+    check_core(c);
+  }
   if (c != NULL && !c->closed) {
     send_more(c);
   }
@@ -99,6 +115,7 @@ static void on_err(void *arg, err_t err)
   if (c == NULL) {
     return;
   }
+  check_core(c);
   /* lwIP has freed the pcb */
   c->pcb = NULL;
   c->closed = 1;
@@ -109,6 +126,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
   struct xfer_conn *c = (struct xfer_conn *)arg;
   (void)pcb;
+  check_core(c);
   if (err != ERR_OK) {
     c->node->errors++;
     return err;
@@ -126,6 +144,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
   const struct pbuf *q;
   int bad = 0;
 
+  check_core(c);
   if (p == NULL) { /* FIN: the transfer must be whole */
     if (c->done_bytes == total(n)) {
       c->complete = 1;
@@ -191,6 +210,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
   memset(c, 0, sizeof(*c));
   c->node = n;
   c->pcb = pcb;
+  c->core = core_now(n);
   tcp_arg(pcb, c);
   tcp_recv(pcb, on_recv);
   tcp_err(pcb, on_err);
@@ -199,8 +219,54 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 /* ---- node --------------------------------------------------------------- */
 
-int xfer_start(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, uint32_t bytes,
-               unsigned n_out, unsigned n_in_expect, uint32_t id_base)
+static int open_one(struct xfer_node *n)
+{
+  struct xfer_conn *c = &n->out[n->n_opened];
+  int rc;
+  c->node = n;
+  c->id = n->id_base + n->n_opened;
+  c->core = core_now(n);
+  memcpy(c->id_bytes, &c->id, 4);
+  c->pcb = tcp_new_ip_type(IP_GET_TYPE(&n->peer));
+  if (c->pcb == NULL) {
+    return ERR_MEM;
+  }
+  n->n_opened++;
+  tcp_arg(c->pcb, c);
+  tcp_sent(c->pcb, on_sent);
+  tcp_err(c->pcb, on_err);
+  if (n->ops.connect != NULL) {
+    rc = n->ops.connect(n->ops.ctx, c->pcb, &n->peer, n->port, on_connected);
+  } else {
+    rc = tcp_connect(c->pcb, &n->peer, n->port, on_connected);
+  }
+  if (rc != 0) {
+    tcp_arg(c->pcb, NULL);
+    tcp_abort(c->pcb);
+    c->pcb = NULL;
+    c->closed = 1;
+    n->errors++;
+    return rc < 0 ? rc : -rc;
+  }
+  return ERR_OK;
+}
+
+int xfer_poll(struct xfer_node *n)
+{
+  unsigned k = 0;
+  while (n->n_opened < n->n_out && (n->open_batch == 0 || k < n->open_batch)) {
+    int rc = open_one(n);
+    if (rc != ERR_OK) {
+      return rc;
+    }
+    k++;
+  }
+  return (int)k;
+}
+
+int xfer_start_ops(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, uint32_t bytes,
+                   unsigned n_out, unsigned n_in_expect, uint32_t id_base, const struct xfer_ops *ops,
+                   unsigned open_batch)
 {
   uint64_t x = 0x243f6a8885a308d3ULL; /* fixed: every node derives the same pattern */
   unsigned i;
@@ -222,15 +288,23 @@ int xfer_start(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, uint32
   n->bytes = bytes;
   n->n_out = n_out;
   n->n_in_expect = n_in_expect;
+  n->id_base = id_base;
+  n->open_batch = open_batch;
+  if (ops != NULL) {
+    n->ops = *ops;
+  }
 
-  l = tcp_new_ip_type(IPADDR_TYPE_V4);
+  l = tcp_new_ip_type(IP_GET_TYPE(peer));
   if (l == NULL) {
     return ERR_MEM;
   }
-  err = tcp_bind(l, IP4_ADDR_ANY, port);
+  err = tcp_bind(l, IP_IS_V6(peer) ? IP6_ADDR_ANY : IP4_ADDR_ANY, port);
   if (err != ERR_OK) {
     tcp_close(l);
     return err;
+  }
+  if (n->ops.listening != NULL) {
+    n->ops.listening(n->ops.ctx, l);
   }
   n->listener = tcp_listen_with_backlog(l, 255);
   if (n->listener == NULL) {
@@ -239,25 +313,14 @@ int xfer_start(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, uint32
   }
   tcp_arg(n->listener, n);
   tcp_accept(n->listener, on_accept);
+  err = (err_t)xfer_poll(n);
+  return err < 0 ? err : ERR_OK;
+}
 
-  for (i = 0; i < n_out; i++) {
-    struct xfer_conn *c = &n->out[i];
-    c->node = n;
-    c->id = id_base + i;
-    memcpy(c->id_bytes, &c->id, 4);
-    c->pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
-    if (c->pcb == NULL) {
-      return ERR_MEM;
-    }
-    tcp_arg(c->pcb, c);
-    tcp_sent(c->pcb, on_sent);
-    tcp_err(c->pcb, on_err);
-    err = tcp_connect(c->pcb, peer, port, on_connected);
-    if (err != ERR_OK) {
-      return err;
-    }
-  }
-  return ERR_OK;
+int xfer_start(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, uint32_t bytes,
+               unsigned n_out, unsigned n_in_expect, uint32_t id_base)
+{
+  return xfer_start_ops(n, peer, port, bytes, n_out, n_in_expect, id_base, NULL, 0);
 }
 
 int xfer_finished(const struct xfer_node *n)
@@ -272,7 +335,7 @@ void xfer_stop(struct xfer_node *n)
     tcp_close(n->listener);
     n->listener = NULL;
   }
-  for (i = 0; i < n->n_out; i++) {
+  for (i = 0; i < n->n_opened; i++) {
     if (n->out[i].pcb != NULL) {
       tcp_arg(n->out[i].pcb, NULL);
       tcp_abort(n->out[i].pcb);

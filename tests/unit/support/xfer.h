@@ -12,17 +12,30 @@
 
 #include <stdint.h>
 
+#include "lwip/err.h"
 #include "lwip/ip_addr.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define XFER_MAX_CONNS 64
+#define XFER_MAX_CONNS 512
 #define XFER_PATTERN_LEN 65536u
 
 struct tcp_pcb;
 struct xfer_node;
+
+/* Optional ways for a multi-core stack to take part (all may be NULL). */
+struct xfer_ops {
+  /* opens an active connection instead of tcp_connect() (returns 0 or < 0) */
+  int (*connect)(void *ctx, struct tcp_pcb *pcb, const ip_addr_t *peer, uint16_t port,
+                 err_t (*connected)(void *arg, struct tcp_pcb *pcb, err_t err));
+  /* called with the pcb about to listen, before tcp_listen() */
+  void (*listening)(void *ctx, struct tcp_pcb *pcb);
+  /* the core running the code now: each callback checks it is the connection's */
+  unsigned (*current_core)(void *ctx);
+  void *ctx;
+};
 
 struct xfer_conn {
   struct xfer_node *node;
@@ -30,6 +43,7 @@ struct xfer_conn {
   uint32_t id;
   uint64_t done_bytes; /* sent (out) or received and verified (in), id included */
   uint8_t id_bytes[4];
+  unsigned core; /* the core that opened or accepted it */
   int closed;
   int complete;
 };
@@ -39,7 +53,11 @@ struct xfer_node {
   uint16_t port;
   uint32_t bytes;       /* payload per transfer */
   unsigned n_out;       /* transfers this node sends */
-  unsigned n_in_expect; /* transfers this node expects to receive */
+  unsigned n_in_expect; /* transfers this node expects to receive (0: any) */
+  unsigned open_batch;  /* connections opened per xfer_poll() (0: all at start) */
+  unsigned n_opened;
+  uint32_t id_base;
+  struct xfer_ops ops;
   struct tcp_pcb *listener;
   struct xfer_conn out[XFER_MAX_CONNS];
   struct xfer_conn in[XFER_MAX_CONNS];
@@ -48,6 +66,7 @@ struct xfer_node {
   unsigned errors;          /* connection errors (RST, abort, refused) */
   unsigned corrupt;         /* transfers with a wrong byte, id or length */
   unsigned wrong_peer;      /* accepted connections not from the peer */
+  unsigned wrong_core;      /* callbacks that ran on a core that does not own the connection */
   uint64_t verified_bytes;  /* payload bytes verified on receive */
   uint8_t pattern[XFER_PATTERN_LEN];
 };
@@ -57,6 +76,15 @@ struct xfer_node {
  * Returns 0 or a negative lwIP err_t. */
 int xfer_start(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, uint32_t bytes,
                unsigned n_out, unsigned n_in_expect, uint32_t id_base);
+
+/* As xfer_start(), with ops and connections opened open_batch at a time by
+ * xfer_poll() (open_batch 0: all now). */
+int xfer_start_ops(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, uint32_t bytes,
+                   unsigned n_out, unsigned n_in_expect, uint32_t id_base, const struct xfer_ops *ops,
+                   unsigned open_batch);
+
+/* Opens up to open_batch more connections. Returns how many (or < 0 on error). */
+int xfer_poll(struct xfer_node *n);
 
 /* All outgoing transfers sent and closed, all expected incoming verified. */
 int xfer_finished(const struct xfer_node *n);
