@@ -169,7 +169,7 @@ int inc_chan_recv(struct inc_chan_mesh *m, unsigned self, unsigned src, struct i
   if (INC_LF_UNLIKELY(!inc__pair_ok(m, self, src)))
     return -EINVAL;
   INC_LF_ASSERT_OWNER(&m->cores[self].owner, "inc_chan_recv");
-  return (int)inc__ring_get1(inc__w2w(m, src, self), out);
+  return (int)inc__ring_get(inc__w2w(m, src, self), out, 1);
 }
 
 int inc_chan_poll(struct inc_chan_mesh *m, unsigned self, struct inc_msg *out, unsigned n) {

@@ -172,7 +172,15 @@ int inc_flow_table_destroy(struct inc_flow_table *t) {
   rcu_read_unlock();
   /* Callbacks already queued still push into the pools: wait for them. */
   inc_rcu_barrier();
-  return cds_lfht_destroy(t->ht, NULL);
+  /* cds_lfht_destroy waits for queued resize work, which waits for grace
+   * periods: an online QSBR caller would wait for itself. Go offline. */
+  const int was_online = rcu_read_ongoing();
+  if (was_online)
+    inc_rcu_offline();
+  int rc = cds_lfht_destroy(t->ht, NULL);
+  if (was_online)
+    inc_rcu_online();
+  return rc;
 }
 
 int inc_flow_core_bind(struct inc_flow_table *t, unsigned core) {
@@ -255,13 +263,12 @@ int inc_flow_lookup(struct inc_flow_table *t, const struct inc_flow_key *key) {
 }
 
 static void inc__flow_reclaim_cb(struct rcu_head *head) {
-  struct inc__flow_batch *b = caa_container_of(head, struct inc__flow_batch, rcu);
-  const struct inc_flow_table *t = b->t;
-
   /* The grace period is over (liburcu waited for it, invisibly to TSan):
    * pairs with the readers' releases at their quiescent states (rcu.c) and
    * with the remover's release in inc__flow_submit. */
   INC_TSAN_ACQUIRE(inc__rcu_gp_key());
+  struct inc__flow_batch *b = caa_container_of(head, struct inc__flow_batch, rcu);
+  const struct inc_flow_table *t = b->t;
   uint32_t g = b->head;
   uint64_t n = 0;
   while (g != INC__FLOW_NIL) {
@@ -272,11 +279,12 @@ static void inc__flow_reclaim_cb(struct rcu_head *head) {
   }
   /* Relaxed: a statistic, summed by inc_flow_stats. */
   __atomic_fetch_add(&b->core->reclaimed, n, __ATOMIC_RELAXED);
-  /* Pairs with the acquire after rcu_barrier in inc_rcu_barrier. */
-  INC_TSAN_RELEASE(inc__rcu_gp_key());
   /* Release pairs with the acquire load in inc__flow_submit: we are done
    * with the batch before the core refills it. */
   __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+  /* Last: pairs with the acquire after rcu_barrier in inc_rcu_barrier (the
+   * table's memory may go once the barrier returns). */
+  INC_TSAN_RELEASE(inc__rcu_gp_key());
 }
 
 /* Hands core's open batch to call_rcu if a batch slot is free. */

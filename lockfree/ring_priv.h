@@ -2,15 +2,22 @@
  * One channel link: a ConcurrencyKit SPSC ring (ck_ring) of struct inc_msg,
  * with the link's counters on the producer's and the consumer's own lines.
  *
- * Single messages go through ck_ring's own typed SPSC functions
- * (CK_RING_PROTOTYPE). ck_ring has no burst operation, and a loop of single
- * enqueues reads the consumer's index and writes the producer's for every
- * message: two cache lines move between the cores per message. The burst
- * functions below follow ck_ring's SPSC protocol on the same struct ck_ring
+ * A single message is enqueued with ck_ring's own typed SPSC reserve/commit
+ * (CK_RING_PROTOTYPE): ck checks for room, hands out the slot and publishes
+ * it. ck_ring has no burst operation, and a loop of single enqueues or
+ * dequeues reads the other side's index and writes its own for every message:
+ * two cache lines move between the cores per message. The burst functions
+ * below follow ck_ring's SPSC protocol on the same struct ck_ring
  * (free-running p_tail/c_head, one slot kept empty, slots written before
  * p_tail is published and read before c_head is published), but read the
- * other side's index once and publish their own once per burst. Both kinds
- * may be mixed on one ring (lockfree_chan_test checks it).
+ * other side's index once and publish their own once per burst. They
+ * interoperate with ck_ring's own SPSC functions on the same ring
+ * (lockfree_chan_test checks it with ck_ring_dequeue_spsc as well).
+ *
+ * Every slot access is ours, so ThreadSanitizer checks all of them: the
+ * burst functions use C11-style atomics it understands, and where ck's
+ * inline assembly publishes or observes an index we state that edge with
+ * an annotation (lf_priv.h).
  *
  * Thread: put* by the link's single producer, get* by its single consumer.
  */
@@ -66,7 +73,8 @@ static inline unsigned inc__ring_put_order(struct inc__ring *r, const struct inc
   /* Relaxed: p_tail has no other writer than this producer. */
   const unsigned p = __atomic_load_n(&r->ck.p_tail, __ATOMIC_RELAXED);
   /* Acquire pairs with the release store of c_head in inc__ring_get() (and
-   * with the ck_pr_fence_store before ck_ring_dequeue_spsc's c_head store):
+   * with the ck_pr_fence_store before ck_ring_dequeue_spsc's c_head store,
+   * when the consumer uses ck's own dequeue):
    * the slots the consumer gave back are read before we overwrite them. */
   const unsigned c = __atomic_load_n(&r->ck.c_head, __ATOMIC_ACQUIRE);
   const unsigned room = mask - (p - c);
@@ -79,8 +87,8 @@ static inline unsigned inc__ring_put_order(struct inc__ring *r, const struct inc
   }
   if (k != 0) {
     /* Release pairs with the acquire load of p_tail in inc__ring_get() (and
-     * with ck_ring_dequeue_spsc's ck_pr_fence_load): the slots are written
-     * before the consumer can see them. */
+     * with ck_ring_dequeue_spsc's ck_pr_fence_load, for a consumer that uses
+     * ck's own dequeue): the slots are written before it can see them. */
     __atomic_store_n(&r->ck.p_tail, p + k, publish);
     inc__count(&r->prod.sent, k);
   }
@@ -94,20 +102,27 @@ static inline unsigned inc__ring_put(struct inc__ring *r, const struct inc_msg *
   return inc__ring_put_order(r, msgs, n, src, __ATOMIC_RELEASE);
 }
 
-/* Enqueues one message with ck_ring's own SPSC enqueue. Producer only.
+/* Enqueues one message with ck_ring's own SPSC reserve/commit: ck checks
+ * for room and gives the slot, we fill it, ck publishes it. Producer only.
  * Returns 0 or -ENOBUFS. */
 static inline int inc__ring_put1(struct inc__ring *r, const struct inc_msg *msg, uint16_t src) {
-  struct inc_msg m = *msg;
+  struct inc_msg *slot = ck_ring_enqueue_reserve_spsc_inc_msg(&r->ck, r->slots);
 
-  m.src = src;
-  /* ck publishes p_tail with an inline-asm store TSan cannot see: state the
-   * release it performs (pairs with the acquire of p_tail in inc__ring_get or
-   * the annotation in inc__ring_get1). */
-  INC_TSAN_RELEASE(&r->ck.p_tail);
-  if (!ck_ring_enqueue_spsc_inc_msg(&r->ck, r->slots, &m)) {
+  if (slot == NULL) {
     inc__ring_count_full(r, 1);
     return -ENOBUFS;
   }
+  /* ck read c_head with an inline-asm load TSan cannot see: state the
+   * acquire it performs (pairs with the release store of c_head in
+   * inc__ring_get). */
+  INC_TSAN_ACQUIRE(&r->ck.c_head);
+  *slot = *msg;
+  slot->src = src;
+  /* ck_ring_enqueue_commit_spsc publishes with ck_pr_fence_store and an
+   * inline-asm store: state that release (pairs with the acquire load of
+   * p_tail in inc__ring_get). */
+  INC_TSAN_RELEASE(&r->ck.p_tail);
+  ck_ring_enqueue_commit_spsc(&r->ck);
   inc__count(&r->prod.sent, 1);
   return 0;
 }
@@ -118,8 +133,8 @@ static inline unsigned inc__ring_get(struct inc__ring *r, struct inc_msg *out, u
   /* Relaxed: c_head has no other writer than this consumer. */
   const unsigned c = __atomic_load_n(&r->ck.c_head, __ATOMIC_RELAXED);
   /* Acquire pairs with the release store of p_tail in inc__ring_put() (and
-   * with ck_ring_enqueue_spsc's ck_pr_fence_store; TSan: the annotation in
-   * inc__ring_put1). */
+   * with ck_ring_enqueue_commit_spsc's ck_pr_fence_store; TSan: the
+   * annotation in inc__ring_put1). */
   const unsigned p = __atomic_load_n(&r->ck.p_tail, __ATOMIC_ACQUIRE);
   const unsigned avail = p - c;
   unsigned k = n <= avail ? n : avail;
@@ -133,21 +148,6 @@ static inline unsigned inc__ring_get(struct inc__ring *r, struct inc_msg *out, u
   __atomic_store_n(&r->ck.c_head, c + k, __ATOMIC_RELEASE);
   inc__count(&r->cons.received, k);
   return k;
-}
-
-/* Dequeues one message with ck_ring's own SPSC dequeue. Consumer only.
- * Returns 1 or 0 (empty). */
-static inline unsigned inc__ring_get1(struct inc__ring *r, struct inc_msg *out) {
-  if (!ck_ring_dequeue_spsc_inc_msg(&r->ck, r->slots, out))
-    return 0;
-  /* ck read p_tail and wrote c_head with inline asm TSan cannot see: state
-   * the acquire of p_tail (pairs with the release in inc__ring_put or the
-   * annotation in inc__ring_put1) and the release of c_head (pairs with the
-   * acquire of c_head in inc__ring_put). */
-  INC_TSAN_ACQUIRE(&r->ck.p_tail);
-  INC_TSAN_RELEASE(&r->ck.c_head);
-  inc__count(&r->cons.received, 1);
-  return 1;
 }
 
 /* Whether the ring holds a message (consumer's cheap check). */

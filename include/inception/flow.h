@@ -132,8 +132,10 @@ int inc_flow_table_init(struct inc_flow_table **out, void *mem, size_t len,
 /**
  * Removes every entry, waits for all reclamation callbacks, and destroys the
  * cds_lfht.
- * Thread: control plane, registered with inc_rcu_register(), after every
- *   other user of the table has stopped.
+ * Thread: control plane, registered with inc_rcu_register() (online or
+ *   offline: it goes offline while it waits), after every other user of the
+ *   table has stopped.
+ * Blocks: yes (grace periods, call_rcu callbacks, pending resizes).
  * Returns: 0, or -errno of cds_lfht_destroy.
  */
 int inc_flow_table_destroy(struct inc_flow_table *t);
@@ -196,9 +198,10 @@ int inc_flow_remove(struct inc_flow_table *t, unsigned core, const struct inc_fl
 unsigned inc_flow_reclaim(struct inc_flow_table *t, unsigned core);
 
 /**
- * Asks cds_lfht to resize to buckets (a power of two); the table stays fully
- * usable meanwhile.
- * Thread: control plane or worker, registered (it goes offline while it waits).
+ * Resizes the table to buckets (a power of two) and waits until it is done;
+ * other threads keep using the table meanwhile.
+ * Thread: control plane, registered (it goes offline while it waits).
+ * Blocks: yes (grace periods).
  * Returns: 0, or -EINVAL (not a power of two).
  */
 int inc_flow_resize(struct inc_flow_table *t, unsigned long buckets);

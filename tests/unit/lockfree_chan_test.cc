@@ -145,6 +145,12 @@ TEST(ChanMesh, SingleAndBurstOps_InteroperateOnOneRingAcrossWrapAround) {
   EXPECT_GT(next_recv, 20000u);
 }
 
+TEST(ChanRing, CkRingOwnSpscFunctionsAndBurstFunctions_AgreeOnContentOrderFullAndEmpty) {
+  for (unsigned size : {2u, 8u, 64u}) {
+    EXPECT_EQ(lf_ring_interop(200000, size), 0) << "ring of " << size;
+  }
+}
+
 TEST(ChanMesh, Poll_TakesFromEverySourceRoundRobin) {
   Mesh mesh({3, 64, 1, 16});
   inc_chan_app* app = nullptr;

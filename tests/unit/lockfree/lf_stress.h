@@ -24,6 +24,10 @@ unsigned lf_scale(void);
 /* n / lf_scale(), at least min. */
 unsigned lf_scaled(unsigned n, unsigned min);
 
+/* ---- one ring: ck_ring's own SPSC functions and lockfree's burst functions
+ * interleaved at random on one ring (single thread). 0 when they agree. */
+int lf_ring_interop(unsigned iterations, unsigned size);
+
 /* ---- worker mesh: every worker sends to every other one ----------------- */
 struct lf_mesh_params {
   unsigned workers;       /* 2..64 */

@@ -286,8 +286,10 @@ static void *lanes_app_main(void *arg) {
 
   for (unsigned w = 0; w < p->workers; w++)
     next_cpl[w] = w;
-  pthread_barrier_wait(&ctx->start);
+  /* Attach before the start: an app that finished early and detached must
+   * not hand its endpoint (and the workers' sequence for it) to a late one. */
   int rc = inc_chan_app_attach(ctx->m, &app);
+  pthread_barrier_wait(&ctx->start);
   if (rc != 0) {
     r->rc = rc;
     return NULL;

@@ -139,8 +139,9 @@ static void *flow_reader_main(void *arg) {
   inc_rcu_offline();
   pthread_barrier_wait(&ctx->start);
   inc_rcu_online();
-  /* Acquire pairs with the writers' release decrements. */
-  while (__atomic_load_n(&ctx->writers_left, __ATOMIC_ACQUIRE) != 0) {
+  /* At least one pass even if the writers finished before we ran. Acquire
+   * pairs with the writers' release decrements. */
+  do {
     for (unsigned j = 0; j < 256; j++) {
       const uint64_t x = lf_rand(&seed);
       unsigned writer, i;
@@ -170,7 +171,7 @@ static void *flow_reader_main(void *arg) {
       }
     }
     inc_rcu_quiescent();
-  }
+  } while (__atomic_load_n(&ctx->writers_left, __ATOMIC_ACQUIRE) != 0);
   inc_rcu_unregister();
   lf_add(&r->lookups, lookups);
   lf_add(&r->stable_misses, miss);
@@ -189,13 +190,13 @@ static void *flow_resizer_main(void *arg) {
   inc_rcu_offline();
   pthread_barrier_wait(&ctx->start);
   inc_rcu_online();
-  /* Acquire pairs with the writers' release decrements. */
-  while (__atomic_load_n(&ctx->writers_left, __ATOMIC_ACQUIRE) != 0) {
+  /* At least one resize; acquire pairs with the writers' release decrements. */
+  do {
     inc_flow_resize(ctx->t, sizes[n % (sizeof(sizes) / sizeof(sizes[0]))]);
     n++;
     inc_rcu_quiescent();
     sched_yield();
-  }
+  } while (__atomic_load_n(&ctx->writers_left, __ATOMIC_ACQUIRE) != 0);
   inc_rcu_unregister();
   lf_add(&ctx->r->resizes, n);
   return NULL;
