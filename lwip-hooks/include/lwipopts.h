@@ -50,7 +50,7 @@
 #define MEMP_NUM_TCP_PCB_LISTEN 32
 #define MEMP_NUM_UDP_PCB 32
 #define MEMP_NUM_RAW_PCB 4
-#define MEMP_NUM_TCP_SEG 4096
+#define MEMP_NUM_TCP_SEG 16384 /* queued and out-of-order segments of all connections */
 #define MEMP_NUM_REASSDATA 16
 #define IP_REASS_MAX_PBUFS 64
 #define MEMP_NUM_FRAG_PBUF 32
@@ -58,7 +58,7 @@
 #define MEMP_NUM_ND6_QUEUE 64
 #define MEMP_NUM_PBUF 256
 #define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
-#define PBUF_POOL_SIZE 512
+#define PBUF_POOL_SIZE 256 /* workers take PBUF_POOL from their mbuf pools (drivers/) */
 #define PBUF_POOL_BUFSIZE LWIP_MEM_ALIGN_SIZE(TCP_MSS + 40 + PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
 
 /* ---- protocols ------------------------------------------------------- */

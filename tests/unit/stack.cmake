@@ -15,12 +15,22 @@ inc_add_test(NAME fuzz.classify COMMAND fuzz_classify 300000 1 LABELS fuzz TIMEO
 # mbufs cross threads inside DPDK's rings and mempools, whose synchronisation
 # ThreadSanitizer cannot see (DPDK is not instrumented), see drivers.cmake.
 if(TARGET inc_stack AND TARGET inc_drv_test_support AND NOT INC_SANITIZE STREQUAL "thread")
-  add_library(inc_stack_test_support STATIC stack/sxfer.c)
+  add_library(inc_stack_test_support STATIC stack/sxfer.c stack/stack_env.cc)
   target_include_directories(inc_stack_test_support PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/stack
     ${CMAKE_SOURCE_DIR}/stack)
-  target_link_libraries(inc_stack_test_support PUBLIC inc_stack inc_test_support)
+  target_link_libraries(inc_stack_test_support PUBLIC inc_stack inc_test_support inc_drv_test_support)
   inc_target_warnings(inc_stack_test_support)
   inc_add_gtest(stack_steering_test stack_steering_test.cc)
   target_link_libraries(stack_steering_test PRIVATE inc_stack_test_support inc_drv_test_support)
   set_property(TEST stack_steering_test${INC_TEST_SUFFIX} APPEND PROPERTY LABELS stack)
+
+  # Linux's TCP as the peer, over a multi-queue tap in a namespace (root).
+  add_executable(linux_peer stack/linux_peer.c)
+  target_include_directories(linux_peer PRIVATE support)
+  inc_target_warnings(linux_peer)
+  inc_add_gtest(stack_tap_test stack_tap_test.cc)
+  target_link_libraries(stack_tap_test PRIVATE inc_stack_test_support)
+  target_compile_definitions(stack_tap_test PRIVATE INC_LINUX_PEER="$<TARGET_FILE:linux_peer>")
+  add_dependencies(stack_tap_test linux_peer)
+  set_property(TEST stack_tap_test${INC_TEST_SUFFIX} APPEND PROPERTY LABELS stack)
 endif()

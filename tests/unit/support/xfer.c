@@ -7,7 +7,7 @@
 
 static uint8_t expected(const struct xfer_node *n, uint32_t id, uint64_t off)
 {
-  return n->pattern[(off + (uint64_t)id * 131u) % XFER_PATTERN_LEN];
+  return n->pattern[xfer_pattern_pos(id, off)];
 }
 
 static uint64_t total(const struct xfer_node *n)
@@ -33,6 +33,7 @@ static void check_core(const struct xfer_conn *c)
 static void conn_close(struct xfer_conn *c)
 {
   tcp_arg(c->pcb, NULL);
+  tcp_poll(c->pcb, NULL, 0);
   tcp_sent(c->pcb, NULL);
   tcp_recv(c->pcb, NULL);
   tcp_err(c->pcb, NULL);
@@ -60,7 +61,7 @@ static void send_more(struct xfer_conn *c)
       len = (uint32_t)(4 - c->done_bytes);
     } else {
       uint64_t off = c->done_bytes - 4;
-      uint32_t pos = (uint32_t)((off + (uint64_t)c->id * 131u) % XFER_PATTERN_LEN);
+      uint32_t pos = xfer_pattern_pos(c->id, off);
       src = n->pattern + pos;
       len = XFER_PATTERN_LEN - pos;
       if (len > left) {
@@ -108,6 +109,19 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
   return ERR_OK;
 }
 
+/* lwIP's poll timer: a writer that got ERR_MEM with nothing in flight has no
+ * sent callback coming, so retry from here (every 500 ms). */
+static err_t on_poll(void *arg, struct tcp_pcb *pcb)
+{
+  struct xfer_conn *c = (struct xfer_conn *)arg;
+  (void)pcb;
+  if (c != NULL && c->connected && !c->closed && c->done_bytes < total(c->node)) {
+    check_core(c);
+    send_more(c);
+  }
+  return ERR_OK;
+}
+
 static void on_err(void *arg, err_t err)
 {
   struct xfer_conn *c = (struct xfer_conn *)arg;
@@ -131,6 +145,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
     c->node->errors++;
     return err;
   }
+  c->connected = 1; /* closing before this would abort the attempt */
   send_more(c);
   return ERR_OK;
 }
@@ -235,6 +250,7 @@ static int open_one(struct xfer_node *n)
   tcp_arg(c->pcb, c);
   tcp_sent(c->pcb, on_sent);
   tcp_err(c->pcb, on_err);
+  tcp_poll(c->pcb, on_poll, 1);
   if (n->ops.connect != NULL) {
     rc = n->ops.connect(n->ops.ctx, c->pcb, &n->peer, n->port, on_connected);
   } else {
@@ -268,8 +284,6 @@ int xfer_start_ops(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, ui
                    unsigned n_out, unsigned n_in_expect, uint32_t id_base, const struct xfer_ops *ops,
                    unsigned open_batch)
 {
-  uint64_t x = 0x243f6a8885a308d3ULL; /* fixed: every node derives the same pattern */
-  unsigned i;
   struct tcp_pcb *l;
   err_t err;
 
@@ -277,12 +291,7 @@ int xfer_start_ops(struct xfer_node *n, const ip_addr_t *peer, uint16_t port, ui
     return ERR_ARG;
   }
   memset(n, 0, sizeof(*n));
-  for (i = 0; i < XFER_PATTERN_LEN; i++) {
-    x ^= x << 13; /* xorshift64 */
-    x ^= x >> 7;
-    x ^= x << 17;
-    n->pattern[i] = (uint8_t)(x >> 24);
-  }
+  xfer_pattern_fill(n->pattern);
   ip_addr_copy(n->peer, *peer);
   n->port = port;
   n->bytes = bytes;

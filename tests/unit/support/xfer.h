@@ -14,13 +14,13 @@
 
 #include "lwip/err.h"
 #include "lwip/ip_addr.h"
+#include "xfer_pattern.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define XFER_MAX_CONNS 512
-#define XFER_PATTERN_LEN 65536u
 
 struct tcp_pcb;
 struct xfer_node;
@@ -44,6 +44,7 @@ struct xfer_conn {
   uint64_t done_bytes; /* sent (out) or received and verified (in), id included */
   uint8_t id_bytes[4];
   unsigned core; /* the core that opened or accepted it */
+  int connected;
   int closed;
   int complete;
 };
