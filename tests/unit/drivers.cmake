@@ -78,5 +78,9 @@ inc_drv_gtest(drivers_zerocopy_test SOURCES drivers_zerocopy_test.cc LIBS inc_dr
 inc_drv_gtest(drivers_eal_test SOURCES drivers_eal_test.cc LIBS inc_drivers inc_dpdk)
 inc_drv_gtest(drivers_badinput_test SOURCES drivers_badinput_test.cc LIBS inc_drv_test_support)
 # Linux as the peer over a tap in a network namespace (root; cleans up after
-# itself, and removes namespaces of earlier runs that died)
-inc_drv_gtest(drivers_tap_test SOURCES drivers_tap_test.cc LIBS inc_drv_test_support)
+# itself, and removes namespaces of earlier runs that died). Not under TSan:
+# there, frames from the kernel reach the free-running workers in batches
+# seconds late (seen with the test's own capture files), so ping and TCP
+# time out; the run under TSan found no race in the driver, and the same
+# driver code runs under TSan in the lock-step wire tests.
+inc_drv_gtest(drivers_tap_test NO_TSAN SOURCES drivers_tap_test.cc LIBS inc_drv_test_support)

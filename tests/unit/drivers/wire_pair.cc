@@ -86,9 +86,10 @@ void static_arp(uint32_t ip, const uint8_t mac[6]) {
   etharp_add_static_entry(&a, &e);
 }
 
-void poll_once(inc_netif* nif) {
-  inc_netif_poll(nif);
+unsigned poll_once(inc_netif* nif) {
+  unsigned n = inc_netif_poll(nif);
   sys_check_timeouts();
+  return n;
 }
 
 }  // namespace drvtest

@@ -40,7 +40,8 @@ std::unique_ptr<inc_netif> make_netif(inc_port* port, uint16_t queue, uint32_t i
 void static_arp(uint32_t ip, const uint8_t mac[6]);
 
 // Runs one poll of the netif plus lwIP's timers.
-void poll_once(inc_netif* nif);
+// Returns the frames received.
+unsigned poll_once(inc_netif* nif);
 
 }  // namespace drvtest
 
