@@ -67,6 +67,7 @@ struct inc_flow_table {
   uint64_t seed;
   unsigned cores;
   unsigned entries_per_core;
+  int auto_resize;
   struct inc__flow_core *core;
 } __attribute__((aligned(INC_LF_CACHELINE)));
 
@@ -138,6 +139,7 @@ int inc_flow_table_init(struct inc_flow_table **out, void *mem, size_t len,
   t->seed = cfg->seed;
   t->cores = cfg->cores;
   t->entries_per_core = cfg->entries_per_core;
+  t->auto_resize = cfg->auto_resize != 0;
   t->core = (struct inc__flow_core *)(base + l.off_core);
   inc__flow_pool_cfg(cfg->entries_per_core, &pc);
   for (unsigned c = 0; c < cfg->cores; c++) {
@@ -352,6 +354,14 @@ unsigned inc_flow_reclaim(struct inc_flow_table *t, unsigned core) {
 int inc_flow_resize(struct inc_flow_table *t, unsigned long buckets) {
   if (!inc__is_pow2(buckets))
     return -EINVAL;
+  /* liburcu 0.13's resize worker (automatic resizes) registers as a QSBR
+   * reader and then waits for the table's resize mutex while online. If we
+   * held that mutex in cds_lfht_resize, our grace period would wait for the
+   * worker and the worker for us: a deadlock, reproduced by
+   * lockfree_validate_flow under TSan. So a table resizes itself or is
+   * resized by hand, never both. */
+  if (t->auto_resize)
+    return -EPERM;
   /* cds_lfht_resize must not run in a read-side section, and with QSBR an
    * online thread is always in one: it waits for grace periods (its resize
    * worker's), so an online caller would wait for itself. Go offline. */

@@ -26,6 +26,11 @@
  * The only system calls are eventfd creation/close at attach/detach, and an
  * eventfd write when a worker completes a command for an endpoint that is
  * sleeping in inc_chan_app_wait() or epoll.
+ *
+ * RCU: no function here needs an RCU read-side section or a registered
+ * thread. Thread rules are per function: each ring has exactly one producer
+ * and one consumer thread, which the function names say (worker `self`, the
+ * endpoint's thread); checked builds assert them after *_bind()/attach.
  */
 #ifndef INC_CHAN_H
 #define INC_CHAN_H

@@ -94,7 +94,7 @@ struct inc_flow_config {
   unsigned entries_per_core; /**< flows each core can have inserted and not yet reclaimed, >= 1 */
   unsigned init_buckets;     /**< initial buckets, power of two; 0: INC_FLOW_INIT_BUCKETS_DEFAULT */
   unsigned max_buckets;      /**< bucket limit, power of two, or 0 for none */
-  int auto_resize;           /**< non-zero: the table grows and shrinks with its load */
+  int auto_resize;           /**< non-zero: the table grows and shrinks with its load (then no inc_flow_resize) */
   inc_flow_hash_fn hash;     /**< NULL: inc_flow_hash */
   uint64_t seed;             /**< passed to hash (choose it at random against hash flooding) */
 };
@@ -200,9 +200,13 @@ unsigned inc_flow_reclaim(struct inc_flow_table *t, unsigned core);
 /**
  * Resizes the table to buckets (a power of two) and waits until it is done;
  * other threads keep using the table meanwhile.
+ * Only for tables created with auto_resize == 0: liburcu 0.13's automatic
+ * resize worker waits for the resize lock while it is an online QSBR reader,
+ * so a manual resize holding that lock across a grace period would deadlock
+ * with it.
  * Thread: control plane, registered (it goes offline while it waits).
  * Blocks: yes (grace periods).
- * Returns: 0, or -EINVAL (not a power of two).
+ * Returns: 0; -EINVAL (not a power of two); -EPERM (the table resizes itself).
  */
 int inc_flow_resize(struct inc_flow_table *t, unsigned long buckets);
 

@@ -15,6 +15,8 @@
  * Checked builds (Debug, ASan, TSan) abort when a bound pool's owner-only
  * function runs on another thread; ASan builds poison free objects, so a use
  * after free of a pooled object is reported like a heap one.
+ *
+ * RCU: no function here needs an RCU read-side section.
  */
 #ifndef INC_POOL_H
 #define INC_POOL_H

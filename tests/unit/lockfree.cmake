@@ -69,9 +69,12 @@ inc_lf_test(lockfree_validate_lanes_2workers_6apps_complete_once
   COMMAND lockfree_validate_chan lanes 2 6 1000000 64 16 0)
 inc_lf_test(lockfree_validate_lanes_4workers_4apps_sleeping_apps_wake
   COMMAND lockfree_validate_chan lanes 4 4 200000 32 8 1)
-# Flow table: writers churn, readers look up, a thread forces resizes.
+# Flow table: writers churn, readers look up, and the table resizes: forced
+# by a resizer thread, or by itself as the churn grows and shrinks it.
 inc_lf_test(lockfree_validate_flow_4writers_2readers_resizing
-  COMMAND lockfree_validate_flow 4 2 20000 4000 40 1 1)
+  COMMAND lockfree_validate_flow 4 2 20000 4000 40 1 0)
+inc_lf_test(lockfree_validate_flow_3writers_3readers_autoresize
+  COMMAND lockfree_validate_flow 3 3 20000 6000 30 0 1)
 inc_lf_test(lockfree_validate_flow_8writers_autoresize
   COMMAND lockfree_validate_flow 8 0 2000 4000 32 0 1)
 # Pools: the owner allocates, remote threads free.

@@ -46,6 +46,7 @@ static void bench_load(const char *when) {
 
 int main(int argc, char **argv) {
   struct bench_opts o = {5, 20000000, 2000000, 4, 20000000};
+  setvbuf(stdout, NULL, _IOLBF, 0); /* rows appear as they are measured */
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quick") == 0) {
       o.runs = 3;

@@ -82,8 +82,8 @@ struct lf_flow_params {
   unsigned churn_keys;      /* per writer, inserted and removed every round */
   unsigned rounds;
   unsigned init_buckets;
-  int auto_resize;
-  int resizer;              /* a thread forcing resizes during the run */
+  int auto_resize;          /* the table grows and shrinks by itself */
+  int resizer;              /* a thread forcing resizes (only without auto_resize) */
   unsigned stall_ms;
 };
 

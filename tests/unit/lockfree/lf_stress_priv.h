@@ -46,6 +46,11 @@ static inline int lf_watch(struct lf_watch *w, int progress) {
   return lf_now_ms() - w->last > w->stall_ms;
 }
 
+/* A worker thread's failure, read by the others while they run (relaxed: a
+ * flag; the final value is read after the joins). */
+static inline void lf_fail(int *rc, int v) { __atomic_store_n(rc, v, __ATOMIC_RELAXED); }
+static inline int lf_failed(const int *rc) { return __atomic_load_n(rc, __ATOMIC_RELAXED) != 0; }
+
 /* Relaxed atomic counter add for results shared by threads. */
 static inline void lf_add(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_RELAXED); }
 

@@ -70,7 +70,7 @@ static void *mesh_worker_main(void *arg) {
         k = inc_chan_send_burst(ctx->m, self, dst, out, b);
       }
       if (k < 0) {
-        r->rc = k;
+        lf_fail(&r->rc, k);
         return NULL;
       }
       refused += b - (unsigned)k;
@@ -86,7 +86,7 @@ static void *mesh_worker_main(void *arg) {
       n = inc_chan_poll(ctx->m, self, in, 64);
     }
     if (n < 0) {
-      r->rc = n;
+      lf_fail(&r->rc, n);
       return NULL;
     }
     for (int i = 0; i < n; i++) {
@@ -110,7 +110,7 @@ static void *mesh_worker_main(void *arg) {
     received += (unsigned)n;
     progress |= n > 0;
     if (lf_watch(&watch, progress)) {
-      r->rc = -ETIMEDOUT;
+      lf_fail(&r->rc, -ETIMEDOUT);
       break;
     }
   }
@@ -214,7 +214,7 @@ static void *lanes_worker_main(void *arg) {
   struct lf_watch watch;
 
   if (!next_seq || !pend || !pend_head || !pend_tail) {
-    r->rc = -ENOMEM;
+    lf_fail(&r->rc, -ENOMEM);
     goto out;
   }
   for (unsigned e = 0; e < p->apps; e++)
@@ -255,7 +255,7 @@ static void *lanes_worker_main(void *arg) {
       }
     }
     if (lf_watch(&watch, progress)) {
-      r->rc = -ETIMEDOUT;
+      lf_fail(&r->rc, -ETIMEDOUT);
       break;
     }
   }
@@ -291,7 +291,7 @@ static void *lanes_app_main(void *arg) {
   int rc = inc_chan_app_attach(ctx->m, &app);
   pthread_barrier_wait(&ctx->start);
   if (rc != 0) {
-    r->rc = rc;
+    lf_fail(&r->rc, rc);
     return NULL;
   }
   /* Endpoints are claimed in any order: the lanes carry the endpoint index. */
@@ -346,13 +346,13 @@ static void *lanes_app_main(void *arg) {
       int wr = inc_chan_app_wait(app, (int)(p->stall_ms ? p->stall_ms : 60000));
       if (wr == -ETIMEDOUT) {
         timeouts++;
-        r->rc = -ETIMEDOUT;
+        lf_fail(&r->rc, -ETIMEDOUT);
         break;
       }
       continue;
     }
     if (lf_watch(&watch, progress)) {
-      r->rc = -ETIMEDOUT;
+      lf_fail(&r->rc, -ETIMEDOUT);
       break;
     }
   }

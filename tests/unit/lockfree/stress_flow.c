@@ -71,7 +71,7 @@ static void *flow_writer_main(void *arg) {
   pthread_barrier_wait(&ctx->start);
   inc_rcu_online();
   lf_watch_init(&watch, p->stall_ms);
-  for (unsigned round = 0; round < p->rounds && r->rc == 0; round++) {
+  for (unsigned round = 0; round < p->rounds && !lf_failed(&r->rc); round++) {
     for (unsigned i = 0; i < p->churn_keys; i++) {
       lf_flow_key(&k, self, i);
       const uint16_t owner = lf_flow_owner(self, i, ctx->cores);
@@ -82,7 +82,7 @@ static void *flow_writer_main(void *arg) {
         inc_flow_reclaim(ctx->t, self);
         inc_rcu_quiescent();
         if (lf_watch(&watch, 0)) {
-          r->rc = -ETIMEDOUT;
+          lf_fail(&r->rc, -ETIMEDOUT);
           break;
         }
       }
@@ -192,7 +192,8 @@ static void *flow_resizer_main(void *arg) {
   inc_rcu_online();
   /* At least one resize; acquire pairs with the writers' release decrements. */
   do {
-    inc_flow_resize(ctx->t, sizes[n % (sizeof(sizes) / sizeof(sizes[0]))]);
+    if (inc_flow_resize(ctx->t, sizes[n % (sizeof(sizes) / sizeof(sizes[0]))]) != 0)
+      lf_add(&ctx->r->unexpected_rc, 1);
     n++;
     inc_rcu_quiescent();
     sched_yield();
@@ -204,7 +205,8 @@ static void *flow_resizer_main(void *arg) {
 
 int lf_stress_flow(const struct lf_flow_params *p, struct lf_flow_result *r) {
   memset(r, 0, sizeof(*r));
-  if (p->writers > 64 || p->writers + p->readers == 0)
+  /* A table resizes itself or is resized by hand (inc_flow_resize). */
+  if (p->writers > 64 || p->writers + p->readers == 0 || (p->resizer && p->auto_resize))
     return r->rc = -EINVAL;
   struct flow_ctx ctx = {.p = p, .r = r};
   ctx.cores = p->writers ? p->writers : 1;

@@ -75,7 +75,7 @@ static void *pool_remote_main(void *arg) {
         bad++;
     }
     if (lf_watch(&watch, n > 0)) {
-      r->rc = -ETIMEDOUT;
+      lf_fail(&r->rc, -ETIMEDOUT);
       break;
     }
   }
@@ -104,7 +104,7 @@ static void *pool_owner_main(void *arg) {
     if (o == NULL) {
       nulls++;
       if (lf_watch(&watch, 0)) {
-        r->rc = -ETIMEDOUT;
+        lf_fail(&r->rc, -ETIMEDOUT);
         break;
       }
       continue;
