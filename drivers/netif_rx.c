@@ -11,6 +11,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "cksum_priv.h"
 #include "drivers_priv.h"
 
 #define ETHERTYPE_IPV4 0x0800u
@@ -44,7 +45,7 @@ static int l4_cksum_ok(const struct rte_mbuf *m, const uint8_t *src, const uint8
     ph[35] = (uint8_t)l4_len;
     ph[39] = proto;
   }
-  if (rte_raw_cksum_mbuf(m, l4_off, l4_len, &data) != 0) {
+  if (inc__cksum_mbuf(m, l4_off, l4_len, &data) != 0) {
     return 0;
   }
   sum = (uint32_t)rte_raw_cksum(ph, alen == 4 ? 12 : 40) + data;

@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "cksum_priv.h"
 #include "drivers_priv.h"
 
 #define TX_CAP (sizeof(((struct inc_netif *)0)->tx) / sizeof(struct rte_mbuf *))
@@ -233,8 +234,7 @@ static void fix_cksums(struct inc_netif *nif, struct rte_mbuf *m, const struct h
       hwc = 1;
     } else {
       th->cksum = 0;
-      th->cksum = h->v4 ? rte_ipv4_udptcp_cksum_mbuf(m, (const struct rte_ipv4_hdr *)ip, h->l2 + h->l3)
-                        : rte_ipv6_udptcp_cksum_mbuf(m, (const struct rte_ipv6_hdr *)ip, h->l2 + h->l3);
+      th->cksum = inc__l4_cksum(m, ip, h->v4, (uint32_t)(h->l2 + h->l3));
       sw = 1;
     }
   }

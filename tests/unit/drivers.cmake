@@ -69,6 +69,9 @@ inc_drv_gtest(drivers_headers_test SOURCES ${_hdr_srcs} LIBS inc_drivers)
 inc_drv_gtest(drivers_rss_test SOURCES drivers_rss_test.cc LIBS inc_drivers_core inc_drv_frames inc_dpdk)
 inc_drv_gtest(drivers_fault_test SOURCES drivers_fault_test.cc LIBS inc_drivers_core)
 target_include_directories(drivers_fault_test PRIVATE ${CMAKE_SOURCE_DIR}/drivers)
+inc_drv_gtest(drivers_cksum_test SOURCES drivers_cksum_test.cc LIBS inc_drivers_core inc_dpdk)
+target_include_directories(drivers_cksum_test PRIVATE ${CMAKE_SOURCE_DIR}/drivers)
+target_include_directories(drivers_fault_test PRIVATE ${CMAKE_SOURCE_DIR}/drivers)
 inc_drv_gtest(drivers_pcap_test SOURCES drivers_pcap_test.cc LIBS inc_drivers_core inc_drv_frames)
 
 # ---- with an EAL ---------------------------------------------------------------
@@ -84,3 +87,10 @@ inc_drv_gtest(drivers_badinput_test SOURCES drivers_badinput_test.cc LIBS inc_dr
 # time out; the run under TSan found no race in the driver, and the same
 # driver code runs under TSan in the lock-step wire tests.
 inc_drv_gtest(drivers_tap_test NO_TSAN SOURCES drivers_tap_test.cc LIBS inc_drv_test_support)
+# The wire across processes: the test spawns the peer (a helper, not a test).
+add_executable(drivers_memif_peer ${_drv_dir}/memif_peer.cc)
+target_link_libraries(drivers_memif_peer PRIVATE inc_drv_test_support Threads::Threads)
+inc_target_warnings(drivers_memif_peer)
+inc_drv_gtest(drivers_memif_test SOURCES drivers_memif_test.cc LIBS inc_drv_test_support)
+add_dependencies(drivers_memif_test drivers_memif_peer)
+target_compile_definitions(drivers_memif_test PRIVATE DRV_MEMIF_PEER="$<TARGET_FILE:drivers_memif_peer>")

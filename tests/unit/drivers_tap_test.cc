@@ -196,9 +196,6 @@ TEST_P(TapTcp, StreamsBothWaysArriveVerified) {
       ASSERT_EQ(tio_listen_source(&src[q], 5002, out_seed, out_bytes), 0);
     });
   }
-  if (getenv("DRV_CAPTURE")) {
-    inc_port_capture_start(&port, INC_PORT_ALL_QUEUES, getenv("DRV_CAPTURE"), nullptr);
-  }
   run();
   int rc = drvtest::sh(ns.in_ns("for i in 1 2 3 4; do timeout 60 nc -N " + ip_str(2) + " 5001 < " + in_file +
                                 " & done; for i in 1 2; do timeout 60 nc -d " + ip_str(2) + " 5002 > " + out_file +

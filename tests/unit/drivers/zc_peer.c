@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
@@ -295,4 +296,20 @@ void zc_tcp_abort_all(void)
   while (tcp_tw_pcbs != NULL) {
     tcp_abort(tcp_tw_pcbs);
   }
+}
+
+int zc_arp_lookup(uint32_t ip, uint8_t mac[6])
+{
+  ip4_addr_t a;
+  struct eth_addr *e = NULL;
+  const ip4_addr_t *found = NULL;
+  struct netif *n;
+  IP4_ADDR(&a, ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+  NETIF_FOREACH(n) {
+    if (etharp_find_addr(n, &a, &e, &found) >= 0) {
+      memcpy(mac, e->addr, 6);
+      return 0;
+    }
+  }
+  return -1;
 }

@@ -33,6 +33,10 @@ void zc_udp_close(struct zc_udp *u);
 /* UDP datagrams this instance dropped for a wrong checksum (lwip_stats). */
 uint64_t zc_udp_chkerr(void);
 
+/* The MAC lwIP's ARP table of the calling thread's instance has for ip
+ * (host order). Returns 0 or -1. */
+int zc_arp_lookup(uint32_t ip_host, uint8_t mac[6]);
+
 /* Some of lwIP's counters of the calling thread's instance. */
 struct zc_lwip_stats {
   uint64_t etharp_recv, etharp_xmit, icmp_recv, icmp_xmit, tcp_recv, tcp_xmit, tcp_chkerr, udp_chkerr;
