@@ -14,15 +14,45 @@
  * then reads every completion ring's p_tail; a worker publishes p_tail and
  * then reads armed; all four accesses are sequentially consistent, so at
  * least one side sees the other's store (Dekker). The worker that moves armed
- * from ARMED to FIRED writes the eventfd; the endpoint drains it when it
- * wakes, or when it finds FIRED on its next arm.
+ * from ARMED to WAKING writes the eventfd, then sets FIRED; the endpoint
+ * drains it when it wakes, or when it finds FIRED on its next arm. While a
+ * worker is WAKING the endpoint neither re-arms nor closes the fd (detach
+ * moves armed to CLOSED first), so a write never meets a closed or reused fd.
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "chan_priv.h"
+
+/* Drains the eventfd count a worker's FIRED left behind (non-blocking). */
+static void inc__app_drain(struct inc__app *a) {
+  uint64_t v;
+  if (read(a->efd, &v, sizeof(v)) < 0) {
+    /* EAGAIN: nothing to drain. */
+  }
+}
+
+/* Moves armed to `to` and returns the state it left. A worker owns WAKING
+ * (it is writing the eventfd, which must stay open): wait that out, it is one
+ * write(2). Otherwise only the endpoint changes armed, except a worker's CAS
+ * ARMED -> WAKING, after which ours retries. Seq-cst: the CAS to ARMED is the
+ * endpoint's half of the Dekker handshake; acquire pairs with the worker's
+ * release store of FIRED (its write is done). */
+static uint32_t inc__app_set(struct inc__app *a, uint32_t to) {
+  uint32_t s = __atomic_load_n(&a->armed, __ATOMIC_ACQUIRE);
+  for (;;) {
+    if (s == INC__WAKING) {
+      sched_yield();
+      s = __atomic_load_n(&a->armed, __ATOMIC_ACQUIRE);
+      continue;
+    }
+    if (__atomic_compare_exchange_n(&a->armed, &s, to, 0, __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+      return s;
+  }
+}
 
 int inc_chan_app_attach(struct inc_chan_mesh *m, struct inc_chan_app **out) {
   if (m == NULL || out == NULL)
@@ -93,6 +123,9 @@ int inc_chan_app_detach(struct inc_chan_app *app) {
         __atomic_load_n(&r->ck.c_head, __ATOMIC_RELAXED))
       return -EBUSY;
   }
+  /* CLOSED: no worker may start an eventfd write from now on, and none is
+   * in the middle of one (inc__app_set waits WAKING out). */
+  (void)inc__app_set(a, INC__CLOSED);
   close(a->efd);
   a->efd = -1;
   /* Release pairs with the acquire CAS in inc_chan_app_attach. */
@@ -160,20 +193,9 @@ int inc_chan_app_recv_burst(struct inc_chan_app *app, struct inc_msg *out, unsig
   return (int)got;
 }
 
-/* Drains the eventfd count a worker's FIRED left behind (non-blocking; the
- * read may race with the write: a count left over costs one early return of
- * a later wait, never a lost wake-up). */
-static void inc__app_drain(struct inc__app *a) {
-  uint64_t v;
-  if (read(a->efd, &v, sizeof(v)) < 0) {
-    /* EAGAIN: the write has not landed yet (see above). */
-  }
-}
-
-/* Gives up sleeping. Acq-rel pairs with the workers' CAS in
- * inc_chan_complete_burst. */
+/* Gives up sleeping; drains what a worker wrote meanwhile. */
 static void inc__app_disarm(struct inc__app *a) {
-  if (__atomic_exchange_n(&a->armed, INC__IDLE, __ATOMIC_ACQ_REL) == INC__FIRED)
+  if (inc__app_set(a, INC__IDLE) == INC__FIRED)
     inc__app_drain(a);
 }
 
@@ -182,10 +204,10 @@ int inc_chan_app_arm(struct inc_chan_app *app) {
   struct inc_chan_mesh *m = a->mesh;
 
   INC_LF_ASSERT_OWNER(&a->own.owner, "inc_chan_app_arm");
-  /* Seq-cst RMW, then seq-cst loads of p_tail: pairs with the seq-cst
-   * p_tail store and armed load in inc_chan_complete_burst (Dekker, see the
-   * top of this file). */
-  if (__atomic_exchange_n(&a->armed, INC__ARMED, __ATOMIC_SEQ_CST) == INC__FIRED)
+  /* Seq-cst CAS (in inc__app_set), then seq-cst loads of p_tail: pairs with
+   * the seq-cst p_tail store and armed load in inc_chan_complete_burst
+   * (Dekker, see the top of this file). */
+  if (inc__app_set(a, INC__ARMED) == INC__FIRED)
     inc__app_drain(a); /* an earlier arm fired while we were not sleeping */
   for (unsigned w = 0; w < m->workers; w++) {
     const struct inc__ring *r = inc__w2a(m, w, a->index);
@@ -227,12 +249,14 @@ int inc_chan_complete_burst(struct inc_chan_mesh *m, unsigned self, unsigned e,
     return -ENOTCONN;
   unsigned k = inc__ring_put_order(inc__w2a(m, self, e), msgs, n, (uint16_t)self,
                                    __ATOMIC_SEQ_CST);
-  /* Seq-cst load pairs with the seq-cst exchange in inc_chan_app_arm (after
-   * our seq-cst p_tail store above). The CAS lets one worker only write the
-   * fd; acq-rel pairs with the endpoint's exchanges. */
+  /* Seq-cst load pairs with the endpoint's seq-cst CAS to ARMED in
+   * inc_chan_app_arm (after our seq-cst p_tail store above). The CAS to
+   * WAKING lets one worker only write the fd, and keeps the endpoint from
+   * closing it meanwhile (inc__app_set waits WAKING out); acquire pairs with
+   * the endpoint's CAS, so efd is the one it armed with. */
   uint32_t armed = INC__ARMED;
   if (k != 0 && __atomic_load_n(&a->armed, __ATOMIC_SEQ_CST) == INC__ARMED &&
-      __atomic_compare_exchange_n(&a->armed, &armed, INC__FIRED, 0, __ATOMIC_ACQ_REL,
+      __atomic_compare_exchange_n(&a->armed, &armed, INC__WAKING, 0, __ATOMIC_ACQUIRE,
                                   __ATOMIC_RELAXED)) {
     const uint64_t one = 1;
     /* An eventfd write of 1 fails only if the counter would overflow, and
@@ -240,6 +264,9 @@ int inc_chan_complete_burst(struct inc_chan_mesh *m, unsigned self, unsigned e,
     if (write(a->efd, &one, sizeof(one)) < 0) {
       /* Nothing to do: see above. */
     }
+    /* Release pairs with the acquire in inc__app_set: the write is done.
+     * Plain store: nobody else leaves WAKING. */
+    __atomic_store_n(&a->armed, INC__FIRED, __ATOMIC_RELEASE);
   }
   return (int)k;
 }

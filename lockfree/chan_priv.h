@@ -18,9 +18,10 @@
 /* Endpoint states (inc__app.state). */
 enum { INC__APP_FREE = 0, INC__APP_CLAIMED = 1, INC__APP_ATTACHED = 2 };
 
-/* inc__app.armed: IDLE; ARMED (the endpoint may sleep); FIRED (a worker took
- * ARMED and writes the eventfd; the endpoint drains it). */
-enum { INC__IDLE = 0, INC__ARMED = 1, INC__FIRED = 2 };
+/* inc__app.armed: IDLE; ARMED (the endpoint may sleep); WAKING (a worker
+ * took ARMED and is writing the eventfd); FIRED (it has written it: the
+ * endpoint drains it); CLOSED (detached: no more writes). See chan_app.c. */
+enum { INC__IDLE = 0, INC__ARMED = 1, INC__WAKING = 2, INC__FIRED = 3, INC__CLOSED = 4 };
 
 /* A worker's consumer-side state: its own line. */
 struct inc__core {

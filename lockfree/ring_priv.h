@@ -36,11 +36,13 @@ struct inc__ring {
   ck_ring_t ck;          /* c_head, p_tail/p_head, size/mask: one line each */
   struct inc_msg *slots; /* ck.size slots; read-only after init */
   struct {
+    unsigned c_cache; /* last c_head seen: a lower bound of the consumer's index */
     uint64_t sent;
     uint64_t full_events;
     uint64_t refused;
   } prod __attribute__((aligned(INC_LF_CACHELINE))); /* producer-written */
   struct {
+    unsigned p_cache; /* last p_tail seen: a lower bound of the producer's index */
     uint64_t received;
   } cons __attribute__((aligned(INC_LF_CACHELINE))); /* consumer-written */
 } __attribute__((aligned(INC_LF_CACHELINE)));
@@ -54,7 +56,9 @@ static inline void inc__count(uint64_t *c, uint64_t add) {
 static inline void inc__ring_init(struct inc__ring *r, struct inc_msg *slots, unsigned size) {
   ck_ring_init(&r->ck, size);
   r->slots = slots;
+  r->prod.c_cache = 0;
   r->prod.sent = r->prod.full_events = r->prod.refused = 0;
+  r->cons.p_cache = 0;
   r->cons.received = 0;
 }
 
@@ -72,12 +76,21 @@ static inline unsigned inc__ring_put_order(struct inc__ring *r, const struct inc
   const unsigned mask = r->ck.mask;
   /* Relaxed: p_tail has no other writer than this producer. */
   const unsigned p = __atomic_load_n(&r->ck.p_tail, __ATOMIC_RELAXED);
-  /* Acquire pairs with the release store of c_head in inc__ring_get() (and
-   * with the ck_pr_fence_store before ck_ring_dequeue_spsc's c_head store,
-   * when the consumer uses ck's own dequeue):
-   * the slots the consumer gave back are read before we overwrite them. */
-  const unsigned c = __atomic_load_n(&r->ck.c_head, __ATOMIC_ACQUIRE);
-  const unsigned room = mask - (p - c);
+  /* The consumer's index only grows: a cached value understates the room.
+   * Read the consumer's line only when the cache says there is too little. */
+  unsigned c = r->prod.c_cache;
+  /* p - c > mask: the cache is older than a whole ring (ck's own enqueue
+   * advanced p_tail without it); treat it as no room. */
+  unsigned room = p - c <= mask ? mask - (p - c) : 0;
+  if (room < n) {
+    /* Acquire pairs with the release store of c_head in inc__ring_get() (and
+     * with the ck_pr_fence_store before ck_ring_dequeue_spsc's c_head store,
+     * when the consumer uses ck's own dequeue): the slots the consumer gave
+     * back are read before we overwrite them. */
+    c = __atomic_load_n(&r->ck.c_head, __ATOMIC_ACQUIRE);
+    r->prod.c_cache = c;
+    room = mask - (p - c);
+  }
   unsigned k = n <= room ? n : room;
 
   for (unsigned i = 0; i < k; i++) {
@@ -116,6 +129,9 @@ static inline int inc__ring_put1(struct inc__ring *r, const struct inc_msg *msg,
    * acquire it performs (pairs with the release store of c_head in
    * inc__ring_get). */
   INC_TSAN_ACQUIRE(&r->ck.c_head);
+  /* ck found room, so c_head > p_tail - mask: keep the burst path's cache
+   * within a ring of the truth however long single sends go on. */
+  r->prod.c_cache = r->ck.p_tail - r->ck.mask + 1;
   *slot = *msg;
   slot->src = src;
   /* ck_ring_enqueue_commit_spsc publishes with ck_pr_fence_store and an
@@ -132,11 +148,21 @@ static inline unsigned inc__ring_get(struct inc__ring *r, struct inc_msg *out, u
   const unsigned mask = r->ck.mask;
   /* Relaxed: c_head has no other writer than this consumer. */
   const unsigned c = __atomic_load_n(&r->ck.c_head, __ATOMIC_RELAXED);
-  /* Acquire pairs with the release store of p_tail in inc__ring_put() (and
-   * with ck_ring_enqueue_commit_spsc's ck_pr_fence_store; TSan: the
-   * annotation in inc__ring_put1). */
-  const unsigned p = __atomic_load_n(&r->ck.p_tail, __ATOMIC_ACQUIRE);
-  const unsigned avail = p - c;
+  /* The producer's index only grows: a cached value understates what is
+   * there. Read the producer's line only when the cache runs short. */
+  unsigned p = r->cons.p_cache;
+  /* p - c > mask: the cache is behind c_head (ck's own dequeue advanced it
+   * without the cache); treat it as empty. */
+  unsigned avail = p - c <= mask ? p - c : 0;
+  if (avail < n) {
+    /* Acquire pairs with the release store of p_tail in inc__ring_put() (and
+     * with ck_ring_enqueue_commit_spsc's ck_pr_fence_store; TSan: the
+     * annotation in inc__ring_put1). Slots below a cached p_tail were
+     * ordered by the acquire that cached it. */
+    p = __atomic_load_n(&r->ck.p_tail, __ATOMIC_ACQUIRE);
+    r->cons.p_cache = p;
+    avail = p - c;
+  }
   unsigned k = n <= avail ? n : avail;
 
   if (k == 0)
