@@ -327,6 +327,11 @@ int inc_stack_endpoint_fd(const struct inc_chan_app *ep)
   return inc_chan_app_fd(ep);
 }
 
+int inc_stack_endpoint_arm(struct inc_chan_app *ep)
+{
+  return inc_chan_app_arm(ep);
+}
+
 int inc_stack_call_post(struct inc_chan_app *ep, unsigned w, struct inc_stack_call *call)
 {
   struct inc_msg m = inc_msg_command(0, call);
@@ -360,7 +365,7 @@ static int64_t mono_ms(void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int inc_stack_call(struct inc_chan_app *ep, unsigned w, struct inc_stack_call *call, int timeout_ms)
+int inc_stack_call_run(struct inc_chan_app *ep, unsigned w, struct inc_stack_call *call, int timeout_ms)
 {
   int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
   int rc = inc_stack_call_post(ep, w, call);

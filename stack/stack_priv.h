@@ -93,6 +93,10 @@ void inc__steer_rx(struct inc_worker *w, unsigned port_idx, struct rte_mbuf *m);
 void inc__steer_msg(struct inc_worker *w, const struct inc_msg *msg);
 /* Wraps the driver's linkoutput of port_idx (ARP/ND request suppression). */
 void inc__steer_wrap_netif(struct inc_worker *w, unsigned port_idx);
+/* Hands an IP packet (p->payload at its IP header) to worker owner, which
+ * inputs it on its netif of port pi. Consumes p. Returns 0 or -ENOBUFS (the
+ * owner's ring was full: dropped and counted). */
+int inc__steer_handoff_ip(struct inc_worker *w, unsigned owner, unsigned pi, struct pbuf *p);
 /* Frees a packet message without processing it (a stopping worker). */
 void inc__steer_msg_discard(const struct inc_msg *msg);
 

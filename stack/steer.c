@@ -178,12 +178,18 @@ static int tcp_no_conn(void *ctx, struct pbuf *p, const struct tcp_hdr *tcphdr, 
     h->ackno = lwip_htonl(h->ackno);
     h->wnd = lwip_htons(h->wnd);
   }
-  if (send_to(w, (unsigned)owner, p, INC__PKT_IP | (pi << INC__PKT_PORT_SHIFT)) < 0) {
+  inc__steer_handoff_ip(w, (unsigned)owner, pi, p);
+  return 1;
+}
+
+int inc__steer_handoff_ip(struct inc_worker *w, unsigned owner, unsigned pi, struct pbuf *p)
+{
+  if (send_to(w, owner, p, INC__PKT_IP | (pi << INC__PKT_PORT_SHIFT)) < 0) {
     pbuf_free(p);
-    return 1;
+    return -ENOBUFS;
   }
   INC__CNT_ADD(w, steered_out, 1);
-  return 1;
+  return 0;
 }
 
 /* ---- ARP/ND: one resolution for all cores, one request at a time -------- */

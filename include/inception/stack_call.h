@@ -4,7 +4,7 @@
  * only that core may touch them).
  *
  * An application thread attaches an endpoint (inc_stack_endpoint_attach()),
- * then calls inc_stack_call(): the call travels on the endpoint's lane to the
+ * then calls inc_stack_call_run(): the call travels on the endpoint's lane to the
  * worker's MPSC inbound channel, the worker runs fn with its lwIP instance,
  * and the completion comes back on the lane; the caller sleeps on the lane's
  * eventfd meanwhile (so it can also wait in epoll, poll or libevent on
@@ -42,8 +42,17 @@ int inc_stack_endpoint_attach(struct inc_stack *s, struct inc_chan_app **out);
 /** Detaches; no call may be in flight. Thread: the endpoint's. Returns: 0. */
 int inc_stack_endpoint_detach(struct inc_chan_app *ep);
 
-/** The endpoint's eventfd: readable when completions are waiting. */
+/** The endpoint's eventfd: readable when completions are waiting (after
+ * inc_stack_endpoint_arm()). Put it in epoll, poll or libevent; do not read
+ * or close it. */
 int inc_stack_endpoint_fd(const struct inc_chan_app *ep);
+
+/**
+ * Prepares to sleep on the eventfd: the next completion will signal it.
+ * Thread: the endpoint's. Returns: 0 (armed), or -EAGAIN (completions are
+ * already waiting: reap them instead of sleeping).
+ */
+int inc_stack_endpoint_arm(struct inc_chan_app *ep);
 
 /**
  * Sends call to worker w and returns without waiting.
@@ -67,7 +76,7 @@ int inc_stack_call_reap(struct inc_chan_app *ep);
  * Returns: fn's result; -ETIMEDOUT (the call is still in flight: keep call
  *   alive and reap it later), -ESHUTDOWN, -EINVAL, -ENOBUFS.
  */
-int inc_stack_call(struct inc_chan_app *ep, unsigned w, struct inc_stack_call *call, int timeout_ms);
+int inc_stack_call_run(struct inc_chan_app *ep, unsigned w, struct inc_stack_call *call, int timeout_ms);
 
 #ifdef __cplusplus
 }

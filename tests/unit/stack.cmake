@@ -11,11 +11,17 @@ target_include_directories(fuzz_classify PRIVATE ${CMAKE_SOURCE_DIR}/stack)
 inc_target_warnings(fuzz_classify)
 inc_add_test(NAME fuzz.classify COMMAND fuzz_classify 300000 1 LABELS fuzz TIMEOUT 300)
 
+# Public headers alone, as C11 and C++17.
+if(TARGET inc_stack)
+  inc_add_gtest(stack_headers_test stack_headers_test.cc stack/stack_headers_c.c)
+  target_include_directories(stack_headers_test PRIVATE ${CMAKE_SOURCE_DIR}/include)
+endif()
+
 # The runtime and steering over the software RSS wire. Not in the TSan build:
 # mbufs cross threads inside DPDK's rings and mempools, whose synchronisation
 # ThreadSanitizer cannot see (DPDK is not instrumented), see drivers.cmake.
 if(TARGET inc_stack AND TARGET inc_drv_test_support AND NOT INC_SANITIZE STREQUAL "thread")
-  add_library(inc_stack_test_support STATIC stack/sxfer.c stack/stack_env.cc)
+  add_library(inc_stack_test_support STATIC stack/sxfer.c stack/stack_env.cc stack/craft.c stack/stack_ops.c)
   target_include_directories(inc_stack_test_support PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/stack
     ${CMAKE_SOURCE_DIR}/stack)
   target_link_libraries(inc_stack_test_support PUBLIC inc_stack inc_test_support inc_drv_test_support)
@@ -23,6 +29,10 @@ if(TARGET inc_stack AND TARGET inc_drv_test_support AND NOT INC_SANITIZE STREQUA
   inc_add_gtest(stack_steering_test stack_steering_test.cc)
   target_link_libraries(stack_steering_test PRIVATE inc_stack_test_support inc_drv_test_support)
   set_property(TEST stack_steering_test${INC_TEST_SUFFIX} APPEND PROPERTY LABELS stack)
+
+  inc_add_gtest(stack_lifecycle_test stack_lifecycle_test.cc)
+  target_link_libraries(stack_lifecycle_test PRIVATE inc_stack_test_support)
+  set_property(TEST stack_lifecycle_test${INC_TEST_SUFFIX} APPEND PROPERTY LABELS stack)
 
   # Linux's TCP as the peer, over a multi-queue tap in a namespace (root).
   add_executable(linux_peer stack/linux_peer.c)

@@ -62,6 +62,9 @@ std::string Side::start(inc_port* port, unsigned workers, unsigned first_lcore, 
   if (x == nullptr) {
     return "sxfer_new";
   }
+  if (wrap) {
+    wrap(cfg.cb);
+  }
   size_t len = inc_stack_footprint(&cfg);
   if (len == 0 || posix_memalign(&mem, 64, len) != 0) {
     return "stack memory";

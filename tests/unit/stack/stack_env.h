@@ -5,6 +5,7 @@
 #define INC_TEST_STACK_ENV_H
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct Side {
   sxfer* x = nullptr;
   void* mem = nullptr;
   std::vector<unsigned> lcores;
+  // If set, may wrap the workers' callbacks before the stack starts.
+  std::function<void(inc_stack_callbacks&)> wrap;
 
   // Starts a stack of `workers` on lcores first_lcore.. serving `port` as
   // ip/24 (host order), each worker opening conns_per_worker transfers of

@@ -11,7 +11,7 @@
 
 struct sxfer_worker {
   struct xfer_node node;
-  _Atomic uint64_t out_complete, in_complete, progress; /* published for the test thread */
+  _Atomic uint64_t out_connected, out_complete, in_complete, progress; /* published for the test thread */
   int start_failed;
   struct sxfer_result res;
 } __attribute__((aligned(64)));
@@ -50,6 +50,7 @@ static void publish(struct sxfer_worker *sw)
     prog += sw->node.out[i].done_bytes;
   }
   /* relaxed: progress counters for the test thread, no data behind them */
+  atomic_store_explicit(&sw->out_connected, sw->node.out_connected, memory_order_relaxed);
   atomic_store_explicit(&sw->out_complete, sw->node.out_complete, memory_order_relaxed);
   atomic_store_explicit(&sw->in_complete, sw->node.in_complete, memory_order_relaxed);
   atomic_store_explicit(&sw->progress, prog + sw->node.n_in, memory_order_relaxed);
@@ -142,6 +143,11 @@ static uint64_t sum(const struct sxfer *x, size_t off)
     s += atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)a, memory_order_relaxed);
   }
   return s;
+}
+
+uint64_t sxfer_out_connected(const struct sxfer *x)
+{
+  return sum(x, offsetof(struct sxfer_worker, out_connected));
 }
 
 uint64_t sxfer_out_complete(const struct sxfer *x)

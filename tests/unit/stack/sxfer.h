@@ -42,6 +42,7 @@ struct sxfer *sxfer_new(const struct sxfer_params *p, struct inc_stack_callbacks
 void sxfer_free(struct sxfer *x);
 
 /* Progress, readable from any thread while the stack runs. */
+uint64_t sxfer_out_connected(const struct sxfer *x);
 uint64_t sxfer_out_complete(const struct sxfer *x);
 uint64_t sxfer_in_complete(const struct sxfer *x);
 uint64_t sxfer_progress(const struct sxfer *x); /* grows while anything moves */

@@ -146,6 +146,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
     return err;
   }
   c->connected = 1; /* closing before this would abort the attempt */
+  c->node->out_connected++;
   send_more(c);
   return ERR_OK;
 }

@@ -63,7 +63,7 @@ struct xfer_node {
   struct xfer_conn out[XFER_MAX_CONNS];
   struct xfer_conn in[XFER_MAX_CONNS];
   unsigned n_in;
-  unsigned out_complete, in_complete;
+  unsigned out_connected, out_complete, in_complete;
   unsigned errors;          /* connection errors (RST, abort, refused) */
   unsigned corrupt;         /* transfers with a wrong byte, id or length */
   unsigned wrong_peer;      /* accepted connections not from the peer */
