@@ -75,6 +75,13 @@ uint16_t inc__tcp_seg_maxlen(void *ctx, const struct tcp_pcb *pcb, uint16_t mss_
   if (nif == NULL || nif->seg_max == 0 || pcb->mss != nif->mss4) {
     return mss_len;
   }
+  /* Half the large buffers stay for splitting large segments when the
+   * windows shrink (tcp_split_unsent_seg() copies the remainder into a new
+   * buffer): with none left, a segment too large for the window would wait
+   * for ever. */
+  if (rte_mempool_avail_count(nif->large) < nif->large->size / 2) {
+    return mss_len;
+  }
   optlen = (pcb->flags & TF_TIMESTAMP) ? LWIP_TCP_OPT_LEN_TS : 0;
   payload = (uint16_t)(pcb->mss - optlen);
   k = (uint16_t)((nif->seg_max - optlen) / payload);

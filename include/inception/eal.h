@@ -46,7 +46,7 @@ int inc_eal_init(const struct inc_eal_config *cfg, struct inc_drv_err *err);
 
 /**
  * Releases EAL resources at exit (after every port is closed).
- * Thread: the main thread. Returns: 0 or the negative rte_errno.
+ * Thread: the main thread. RCU: none. Returns: 0 or the negative rte_errno.
  */
 int inc_eal_cleanup(void);
 

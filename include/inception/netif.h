@@ -29,8 +29,10 @@
  * Offloads follow the port's negotiation (port.h): checksums by the PMD or in
  * software, large TCP segments (upstream-patches/0005) by TSO or rte_gso.
  *
- * Thread: everything but inc_netif_counters_read() runs on the netif's owner
- * thread, which owns the lwIP instance and is the only user of its queue.
+ * Thread: everything runs on the netif's owner thread, which owns the lwIP
+ * instance and is the only user of its queue; other threads read nif->cnt
+ * only once the owner is known to be done with it (joined, or stopped through
+ * a lock).
  */
 #ifndef INC_NETIF_H
 #define INC_NETIF_H
@@ -145,7 +147,7 @@ int inc_netif_init(struct inc_netif *nif, struct inc_port *port, const struct in
  * coalesces TCP segments in software if the port has no LRO. The mbufs are
  * the caller's: give each to inc_netif_input() (on this or, after steering,
  * on another core's netif) or free it.
- * Thread: owner. Returns: how many mbufs were stored in pkts (up to max).
+ * Thread: owner. RCU: none. Returns: how many mbufs were stored in pkts (up to max).
  */
 unsigned inc_netif_rx(struct inc_netif *nif, struct rte_mbuf **pkts, unsigned max);
 
@@ -153,7 +155,7 @@ unsigned inc_netif_rx(struct inc_netif *nif, struct rte_mbuf **pkts, unsigned ma
  * Gives a received mbuf (from inc_netif_rx() of any netif of the process) to
  * this netif's lwIP instance, as a pbuf that lives in the mbuf.
  * Thread: owner. Ownership: m is consumed on success and on failure.
- * Returns: 0, -ENOMEM (dropped: no mbuf for a copy), -EMSGSIZE (dropped: over
+ * RCU: none. Returns: 0, -ENOMEM (dropped: no mbuf for a copy), -EMSGSIZE (dropped: over
  *   64 KiB), -EIO (lwIP refused it).
  */
 int inc_netif_input(struct inc_netif *nif, struct rte_mbuf *m);
@@ -162,14 +164,14 @@ int inc_netif_input(struct inc_netif *nif, struct rte_mbuf *m);
  * Sends what lwIP queued on this netif (and, on a software wire end, frames
  * whose delay has passed). Frames the queue does not take stay queued for
  * the next flush; beyond the netif's batch they are dropped and counted.
- * Thread: owner. Returns: frames the queue accepted (up to the batch).
+ * Thread: owner. RCU: none. Returns: frames the queue accepted (up to the batch).
  */
 unsigned inc_netif_flush(struct inc_netif *nif);
 
 /**
  * One round of the worker loop for this netif: applies a capture switch,
  * receives a burst and gives it to lwIP, then flushes.
- * Thread: owner. Returns: frames received (up to INC_DRV_BURST).
+ * Thread: owner. RCU: none. Returns: frames received (up to INC_DRV_BURST).
  */
 unsigned inc_netif_poll(struct inc_netif *nif);
 
@@ -178,11 +180,14 @@ unsigned inc_netif_poll(struct inc_netif *nif);
  * wire, closes a capture file, and uninstalls the buffer provider if this
  * netif was it (buffers lwIP still holds stay valid; they go back to their
  * pool when freed).
- * Thread: owner. Returns: 0.
+ * Thread: owner. RCU: none. Returns: 0.
  */
 int inc_netif_fini(struct inc_netif *nif);
 
-/** The netif of a lwIP netif pointer, or NULL if it is not one of ours. */
+/**
+ * The netif of an lwIP netif pointer, or NULL if it is not one of ours.
+ * Thread: the owner of the lwIP instance. RCU: none. Returns: nif or NULL.
+ */
 struct inc_netif *inc_netif_of(struct netif *netif);
 
 #ifdef __cplusplus

@@ -54,7 +54,7 @@ struct inc_pcap_seg {
  * Creates the file and writes its header blocks.
  * Thread: any; the writer then belongs to the calling thread.
  * Ownership: cfg->buf stays the caller's and must outlive the writer.
- * Returns: 0; -EINVAL (no path, buffer under 4096 bytes, snaplen below 64),
+ * RCU: none. Returns: 0; -EINVAL (no path, buffer under 4096 bytes, snaplen below 64),
  *   or the negative errno of open()/write().
  */
 int inc_pcap_open(struct inc_pcap *w, const struct inc_pcap_config *cfg);
@@ -64,20 +64,20 @@ int inc_pcap_open(struct inc_pcap *w, const struct inc_pcap_config *cfg);
  * to orig_len; only snaplen bytes are kept), taken at ts_ns (nanoseconds since
  * the epoch), in direction dir.
  * Thread: the writer's. Ownership: the pieces stay the caller's.
- * Returns: 0, or the negative errno of a failed write (counted).
+ * RCU: none. Returns: 0, or the negative errno of a failed write (counted).
  */
 int inc_pcap_write(struct inc_pcap *w, uint64_t ts_ns, const struct inc_pcap_seg *segs,
                    unsigned nseg, uint32_t orig_len, enum inc_pcap_dir dir);
 
 /**
  * Writes out what is buffered. Thread: the writer's.
- * Returns: 0 or the negative errno of write().
+ * RCU: none. Returns: 0 or the negative errno of write().
  */
 int inc_pcap_flush(struct inc_pcap *w);
 
 /**
  * Flushes and closes the file. Thread: the writer's.
- * Returns: 0 or the negative errno of the last write/close.
+ * RCU: none. Returns: 0 or the negative errno of the last write/close.
  */
 int inc_pcap_close(struct inc_pcap *w);
 

@@ -71,14 +71,14 @@ struct inc_offloads {
  * and RTE_ETH_TX_OFFLOAD_* bits, and whether it can spread flows by RSS).
  * A wanted capability the PMD lacks, or that deny refuses, falls back to
  * software where Inception has a fallback (all but RSS).
- * Thread: any (pure). Returns: 0, or -EINVAL if out is NULL.
+ * Thread: any (pure). RCU: none. Returns: 0, or -EINVAL if out is NULL.
  */
 int inc_offload_negotiate(uint64_t rx_capa, uint64_t tx_capa, int rss_capa, uint32_t want,
                           uint32_t deny, struct inc_offloads *out);
 
 /**
  * Writes "name=hw|sw|off ..." for every capability into buf (for logs).
- * Thread: any. Returns: buf.
+ * Thread: any. RCU: none. Returns: buf.
  */
 const char *inc_offload_describe(const struct inc_offloads *o, char *buf, unsigned len);
 
@@ -176,14 +176,14 @@ int inc_port_init(struct inc_port *port, const struct inc_port_config *cfg,
 
 /**
  * Starts the port (and sets the RETA, which some PMDs only accept once
- * started). Thread: control plane. Returns: 0 or a negative errno (err).
+ * started). Thread: control plane. RCU: none. Returns: 0 or a negative errno (err).
  */
 int inc_port_start(struct inc_port *port, struct inc_drv_err *err);
 
 /**
  * Stops and closes the port, removes the vdev it created and frees its
  * pools. Every worker must have stopped using it, and every mbuf of its pools
- * must be back (lwIP's pbufs freed). Thread: control plane. Returns: 0 or a
+ * must be back (lwIP's pbufs freed). Thread: control plane. RCU: none. Returns: 0 or a
  * negative errno.
  */
 int inc_port_close(struct inc_port *port);
@@ -196,7 +196,7 @@ int inc_port_close(struct inc_port *port);
  * worker opens "<prefix>-p<port_id>-q<queue>.pcapng" at its next poll and
  * writes each frame it receives and sends, with its direction.
  * Thread: control plane; the workers apply it (inc_netif_poll()).
- * Returns: 0; -EINVAL (queue out of range, prefix too long), -EBUSY (the
+ * RCU: none. Returns: 0; -EINVAL (queue out of range, prefix too long), -EBUSY (the
  *   previous switch of that queue is not applied yet).
  */
 int inc_port_capture_start(struct inc_port *port, uint16_t queue, const char *prefix,
@@ -204,14 +204,14 @@ int inc_port_capture_start(struct inc_port *port, uint16_t queue, const char *pr
 
 /**
  * Stops capturing a queue (or every queue): its worker closes the file at
- * its next poll. Thread: control plane. Returns: 0, -EINVAL, -EBUSY.
+ * its next poll. Thread: control plane. RCU: none. Returns: 0, -EINVAL, -EBUSY.
  */
 int inc_port_capture_stop(struct inc_port *port, uint16_t queue);
 
 /**
  * Waits until the workers applied the last switch of a queue (or of every
  * queue), polling every 100 µs for at most timeout_ms.
- * Thread: control plane. Returns: 0 or -ETIMEDOUT.
+ * Thread: control plane. RCU: none. Returns: 0 or -ETIMEDOUT.
  */
 int inc_port_capture_wait(struct inc_port *port, uint16_t queue, unsigned timeout_ms);
 

@@ -55,13 +55,13 @@ struct inc_rss_conf {
 
 /**
  * The Toeplitz hash of len input bytes under key (key_len >= len + 4).
- * Thread: any. Returns: the 32-bit hash (0 when key_len is too short).
+ * Thread: any. RCU: none. Returns: the 32-bit hash (0 when key_len is too short).
  */
 uint32_t inc_rss_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *input, size_t len);
 
 /**
  * The hash of a tuple: 12 input bytes for IPv4 with ports, 8 without; 36 and
- * 32 for IPv6. Thread: any. Returns: the hash, 0 for a non-IP tuple.
+ * 32 for IPv6. Thread: any. RCU: none. Returns: the hash, 0 for a non-IP tuple.
  */
 uint32_t inc_rss_hash(const uint8_t *key, size_t key_len, const struct inc_rss_tuple *t);
 
@@ -69,7 +69,7 @@ uint32_t inc_rss_hash(const uint8_t *key, size_t key_len, const struct inc_rss_t
  * Reads the RSS tuple of an Ethernet frame (an optional 802.1Q tag is
  * skipped). Only the bytes the hash needs are read.
  * Thread: any.
- * Returns: 0; -EPROTONOSUPPORT for a frame that is not IPv4/IPv6 (t->family
+ * RCU: none. Returns: 0; -EPROTONOSUPPORT for a frame that is not IPv4/IPv6 (t->family
  *   is then 0); -EBADMSG for an IP header that is truncated or malformed.
  */
 int inc_rss_tuple_from_frame(const uint8_t *frame, size_t len, struct inc_rss_tuple *t);
@@ -79,7 +79,7 @@ int inc_rss_tuple_from_frame(const uint8_t *frame, size_t len, struct inc_rss_tu
  * redirection table of reta_size entries that spreads n_queues round robin
  * (entry i -> queue i % n_queues), as DPDK PMDs do by default.
  * Thread: any (conf is the caller's).
- * Returns: 0, or -EINVAL (key_len not 40 or 52, n_queues 0, reta_size 0 or
+ * RCU: none. Returns: 0, or -EINVAL (key_len not 40 or 52, n_queues 0, reta_size 0 or
  *   above INC_RSS_RETA_MAX).
  */
 int inc_rss_conf_init(struct inc_rss_conf *conf, const uint8_t *key, size_t key_len,
@@ -87,7 +87,7 @@ int inc_rss_conf_init(struct inc_rss_conf *conf, const uint8_t *key, size_t key_
 
 /**
  * The queue a NIC with this configuration picks for hash: reta[hash % reta_size].
- * Thread: any. Returns: the queue index.
+ * Thread: any. RCU: none. Returns: the queue index.
  */
 static inline uint16_t inc_rss_queue(const struct inc_rss_conf *conf, uint32_t hash)
 {
@@ -97,7 +97,7 @@ static inline uint16_t inc_rss_queue(const struct inc_rss_conf *conf, uint32_t h
 /**
  * The queue of a frame: tuple, hash, RETA. Frames that are not IP go to the
  * queue of RETA entry 0 (as NICs deliver what they do not hash).
- * Thread: any. Returns: the queue index.
+ * Thread: any. RCU: none. Returns: the queue index.
  */
 uint16_t inc_rss_queue_of_frame(const struct inc_rss_conf *conf, const uint8_t *frame, size_t len);
 

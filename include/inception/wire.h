@@ -126,7 +126,7 @@ struct inc_wire {
  * end's port, cfg.n_queues its queues) and join them with inc_wire_attach().
  * Thread: control plane, after inc_eal_init().
  * Ownership: w is the caller's; rings and ports are freed by inc_wire_destroy().
- * Returns: 0; -EINVAL (bad config: no name, 0 queues, a bad fault), -EEXIST
+ * RCU: none. Returns: 0; -EINVAL (bad config: no name, 0 queues, a bad fault), -EEXIST
  *   (name in use), -ENOMEM, or the negative errno of DPDK. err names the
  *   problem and the fix.
  */
@@ -138,7 +138,7 @@ int inc_wire_create(struct inc_wire *w, const struct inc_wire_config *cfg, struc
  * For MEMIF, b is NULL and peer_rss describes the other process's end (NULL:
  * the symmetric key and the default RETA for queues_b queues).
  * Thread: control plane, before the ports' workers start.
- * Returns: 0, -EINVAL (ports not initialised on this wire's ports, queue
+ * RCU: none. Returns: 0, -EINVAL (ports not initialised on this wire's ports, queue
  *   counts that differ from the wire's).
  */
 int inc_wire_attach(struct inc_wire *w, struct inc_port *a, struct inc_port *b,
@@ -146,7 +146,7 @@ int inc_wire_attach(struct inc_wire *w, struct inc_port *a, struct inc_port *b,
 
 /**
  * Frees the rings of a wire whose ports were closed (inc_port_close()).
- * Thread: control plane. Returns: 0.
+ * Thread: control plane. RCU: none. Returns: 0.
  */
 int inc_wire_destroy(struct inc_wire *w);
 

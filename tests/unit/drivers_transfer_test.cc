@@ -124,6 +124,15 @@ TEST_P(Transfer, StreamsBetweenTwoCoresEachWayArriveVerifiedOnTheirCores) {
     wa[q].stop_loop();
     wb[q].stop_loop();
   }
+  if (src[0].sources_complete + src[1].sources_complete < total) {
+    for (int q = 0; q < kQ; q++) {
+      wa[q].call([&, q] { tio_dump(&src[q], q ? "A1" : "A0"); });
+      wb[q].call([&, q] { tio_dump(&sink[q], q ? "B1" : "B0"); });
+      fprintf(stderr, "A%d tx dropped %lu nomem %lu; B%d rx nomem %lu tx dropped %lu\n", q,
+              (unsigned long)na[q]->cnt.tx_dropped, (unsigned long)na[q]->cnt.tx_nomem, q,
+              (unsigned long)nb[q]->cnt.rx_nomem, (unsigned long)nb[q]->cnt.tx_dropped);
+    }
+  }
   for (int q = 0; q < kQ; q++) {
     SCOPED_TRACE(q);
     EXPECT_EQ(src[q].sources_complete, prm.streams_per_core);
