@@ -39,6 +39,10 @@ function(inc_drv_gtest name)
   if(D_ENV)
     set_property(TEST ${name}${INC_TEST_SUFFIX} APPEND PROPERTY ENVIRONMENT ${D_ENV})
   endif()
+  if(INC_SANITIZE STREQUAL "thread")
+    set_property(TEST ${name}${INC_TEST_SUFFIX} APPEND PROPERTY ENVIRONMENT
+      "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=${_drv_dir}/tsan.supp")
+  endif()
 endfunction()
 
 # ---- every public header compiles alone, as C11 and as C++17 ---------------
