@@ -9,7 +9,8 @@
 #ifndef INC_LWIP_HOOKS_H
 #define INC_LWIP_HOOKS_H
 
-#include "lwip/arch.h"
+#include "lwip/opt.h" /* lwipopts.h first, then lwIP's defaults */
+#include "lwip/ip_addr.h"
 
 struct tcp_pcb;
 struct udp_pcb;
@@ -25,6 +26,8 @@ extern "C" {
 /* lwip-hooks/instance.c */
 int inc__lwip_tcp_local_port_ok(const struct tcp_pcb *pcb, u16_t port);
 int inc__lwip_udp_local_port_ok(const struct udp_pcb *pcb, u16_t port);
+u32_t inc__lwip_tcp_isn(const ip_addr_t *local_ip, u16_t local_port, const ip_addr_t *remote_ip,
+                        u16_t remote_port);
 int inc__lwip_tcp_no_conn(struct pbuf *p, const struct tcp_hdr *tcphdr, struct netif *inp);
 int inc__lwip_udp_no_conn(struct pbuf *p, const struct udp_hdr *udphdr, struct netif *inp);
 
@@ -37,6 +40,11 @@ u16_t inc__lwip_tcp_seg_maxlen(const struct tcp_pcb *pcb, u16_t mss_len);
 #ifdef __cplusplus
 }
 #endif
+
+/* lwIP's own ISN hook: RFC 6528 initial sequence numbers (lwip-hooks/isn.c)
+ * instead of lwIP's predictable default. */
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
+  inc__lwip_tcp_isn((local_ip), (local_port), (remote_ip), (remote_port))
 
 /* upstream-patches/0002: the ephemeral port of an active open is chosen so
  * that the reply's RSS hash lands on the opening core (stack/ installs the

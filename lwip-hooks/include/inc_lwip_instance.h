@@ -49,6 +49,7 @@ typedef int (*inc_lwip_udp_no_conn_fn)(void *ctx, struct pbuf *p, const struct u
 struct inc_lwip_instance {
   pthread_t owner;               /* the thread that called init */
   uint64_t rand_state[2];        /* xorshift128+ for LWIP_RAND() */
+  uint64_t isn_key[2];           /* secret of RFC 6528 initial sequence numbers */
   /* policies, set by the instance's user (stack/) after init; NULL: plain lwIP */
   inc_lwip_tcp_port_fn tcp_port_ok; /* NULL: accept every free port */
   inc_lwip_udp_port_fn udp_port_ok; /* NULL: accept every free port */

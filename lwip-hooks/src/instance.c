@@ -49,6 +49,10 @@ static void seed(struct inc_lwip_instance *inst)
   }
   inst->rand_state[0] = s[0];
   inst->rand_state[1] = s[1];
+  if (getrandom(inst->isn_key, sizeof(inst->isn_key), 0) != (ssize_t)sizeof(inst->isn_key)) {
+    inst->isn_key[0] = s[0] ^ 0x5bd1e9955bd1e995ULL;
+    inst->isn_key[1] = s[1] ^ 0xc2b2ae3d27d4eb4fULL;
+  }
 }
 
 int inc_lwip_instance_init(struct inc_lwip_instance *inst)
