@@ -42,6 +42,10 @@ TEST(MemifWire, StreamsFromTwoCoresReachAnotherProcessVerifiedWithRepliesOnTheir
   const uint32_t seed = 41;
   std::string sock = "/tmp/inc-memif-" + std::to_string(getpid()) + ".sock";
   unlink(sock.c_str());
+  struct Unlink {
+    std::string path;
+    ~Unlink() { unlink(path.c_str()); }  // also when an assertion ends the test
+  } unlink_sock{sock};
   std::vector<std::string> a = {DRV_MEMIF_PEER, sock, "2", std::to_string(streams), std::to_string(bytes),
                                 std::to_string(seed), "0.5"};
   std::vector<char*> argv;

@@ -20,6 +20,12 @@ std::string tmp_path(const char* tag) {
   return "/tmp/inc-pcap-" + std::to_string(getpid()) + "-" + tag + ".pcapng";
 }
 
+// Removes a file when the test ends, passed or not.
+struct Unlink {
+  std::string path;
+  ~Unlink() { unlink(path.c_str()); }
+};
+
 std::vector<std::string> lines(const std::string& s) {
   std::vector<std::string> out;
   std::istringstream in(s);
@@ -33,6 +39,7 @@ std::vector<std::string> lines(const std::string& s) {
 TEST(Pcap, TsharkReadsEveryPacketWithLengthsDirectionAndBytes) {
   ASSERT_EQ(drvtest::sh("command -v tshark >/dev/null"), 0) << "tshark is needed (tools/install-deps.sh)";
   std::string path = tmp_path("basic");
+  Unlink gone{path};
   std::vector<uint8_t> buf(8192);
   inc_pcap w;
   inc_pcap_config cfg{};
@@ -91,6 +98,7 @@ TEST(Pcap, TsharkReadsEveryPacketWithLengthsDirectionAndBytes) {
 
 TEST(Pcap, PacketsLargerThanTheBufferAreWrittenWhole) {
   std::string path = tmp_path("large");
+  Unlink gone{path};
   std::vector<uint8_t> buf(4096);
   inc_pcap w;
   inc_pcap_config cfg{};

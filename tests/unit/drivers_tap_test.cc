@@ -101,6 +101,8 @@ class Tap : public ::testing::Test {
     return "";
   }
   void TearDown() override {
+    // this test's files (capture files, transfer files), passed or not
+    drvtest::sh("rm -f /tmp/inc-tap-" + std::to_string(getpid()) + "-*");
     stop();
     for (int q = 0; q < kQueues; q++) {
       if (nif[q]) {

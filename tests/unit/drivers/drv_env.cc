@@ -1,9 +1,12 @@
 #include "drv_env.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <vector>
 
@@ -11,9 +14,28 @@
 
 namespace drvtest {
 
+// EAL runtime directories (and memif sockets) of earlier test processes
+// that died before cleaning up.
+static void remove_stale_runtime_dirs() {
+  for (const char* prefix : {"incdrv", "incmp", "inceal"}) {
+    std::string list = sh_out(std::string("ls -d /var/run/dpdk/") + prefix + "* 2>/dev/null");
+    size_t at = 0;
+    while (at < list.size()) {
+      size_t nl = list.find('\n', at);
+      std::string dir = list.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+      at = nl == std::string::npos ? list.size() : nl + 1;
+      long pid = atol(dir.c_str() + strlen("/var/run/dpdk/") + strlen(prefix));
+      if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+        sh("rm -rf '" + dir + "'");
+      }
+    }
+  }
+}
+
 void eal_init_once() {
   static std::once_flag once;
   std::call_once(once, [] {
+    remove_stale_runtime_dirs();
     std::string prefix = "--file-prefix=incdrv" + std::to_string(getpid());
     std::vector<const char*> args = {"--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
                                      "--no-telemetry", prefix.c_str(), "--log-level=user1,info"};
