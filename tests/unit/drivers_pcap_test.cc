@@ -84,6 +84,9 @@ TEST(Pcap, TsharkReadsEveryPacketWithLengthsDirectionAndBytes) {
     EXPECT_EQ(dport, 2000u + (unsigned)i);
     EXPECT_EQ(ifname, "port0/q1");
   }
+  // tcpdump (libpcap) reads it too
+  ASSERT_EQ(drvtest::sh("command -v tcpdump >/dev/null"), 0) << "tcpdump is needed (tools/install-deps.sh)";
+  EXPECT_EQ(lines(drvtest::sh_out("tcpdump -nn -r " + path + " 2>/dev/null")).size(), (size_t)n);
   // the bytes of one packet, as tshark dumps them
   std::string hex = drvtest::sh_out("tshark -r " + path + " -Y 'udp.dstport == 2050' -T fields -e data.data 2>/dev/null");
   std::ostringstream want;
