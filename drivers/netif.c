@@ -216,7 +216,6 @@ unsigned inc_netif_poll(struct inc_netif *nif)
 {
   struct rte_mbuf *pkts[INC_DRV_BURST];
   unsigned n, i;
-  inc__capture_apply(nif);
   n = inc_netif_rx(nif, pkts, INC_DRV_BURST);
   for (i = 0; i < n; i++) {
     inc_netif_input(nif, pkts[i]);

@@ -245,6 +245,7 @@ unsigned inc_netif_rx(struct inc_netif *nif, struct rte_mbuf **pkts, unsigned ma
   if (max > UINT16_MAX) {
     max = UINT16_MAX;
   }
+  inc__capture_apply(nif); /* a capture switch takes effect at the next burst */
   n = rte_eth_rx_burst(nif->port->port_id, nif->queue, pkts, (uint16_t)max);
   if (n == 0) {
     return 0;

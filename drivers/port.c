@@ -30,6 +30,9 @@ struct map_scan {
   int regular;
 };
 
+/* net_tap's start message carries at most RTE_MP_MAX_FD_NUM (8) fds */
+#define INC__TAP_MAX_FDS 8u
+
 static void scan_obj(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
 {
   struct map_scan *s = (struct map_scan *)arg;
@@ -495,6 +498,16 @@ int inc_port_init(struct inc_port *port, const struct inc_port_config *cfg, stru
                   port->name, port->driver, rx_short ? di.max_rx_queues : di.max_tx_queues,
                   rx_short ? "RX" : "TX", rx_short ? port->n_queues : port->n_tx_queues,
                   rx_short ? di.max_rx_queues : di.max_tx_queues, queue_hint(port->driver));
+    goto fail;
+  }
+  if (port->tso_counts_l2 && port->n_queues + port->n_tx_queues > INC__TAP_MAX_FDS) {
+    /* DPDK 22.11's net_tap copies one fd per RX and per TX queue into
+     * rte_mp_msg.fds[RTE_MP_MAX_FD_NUM] when it starts, without a bound:
+     * more than 4 queue pairs smash its stack in rte_eth_dev_start() */
+    rc = inc__err(err, -ERANGE,
+                  "port %s (net_tap): %u RX + %u TX queues, but this DPDK's net_tap crashes when it "
+                  "starts with more than %u queues in all; fix: run at most %u workers on a tap port",
+                  port->name, port->n_queues, port->n_tx_queues, INC__TAP_MAX_FDS, INC__TAP_MAX_FDS / 2);
     goto fail;
   }
   if (port->mtu > di.max_mtu || port->mtu < di.min_mtu) {

@@ -142,7 +142,8 @@ int inc_netif_init(struct inc_netif *nif, struct inc_port *port, const struct in
                    struct inc_drv_err *err);
 
 /**
- * Receives up to max frames from the queue, captures them if capture is on,
+ * Applies a pending capture switch (inc_port_capture_start/stop()), then
+ * receives up to max frames from the queue, captures them if capture is on,
  * drops (and counts) malformed ones and those with wrong checksums, and
  * coalesces TCP segments in software if the port has no LRO. The mbufs are
  * the caller's: give each to inc_netif_input() (on this or, after steering,
@@ -169,7 +170,7 @@ int inc_netif_input(struct inc_netif *nif, struct rte_mbuf *m);
 unsigned inc_netif_flush(struct inc_netif *nif);
 
 /**
- * One round of the worker loop for this netif: applies a capture switch,
+ * One round of the worker loop for this netif:
  * receives a burst and gives it to lwIP, then flushes.
  * Thread: owner. RCU: none. Returns: frames received (up to INC_DRV_BURST).
  */

@@ -347,4 +347,20 @@ TEST_F(Tap, MoreQueuesThanTheTapPmdOffersIsRefusedWithAFix) {
   EXPECT_NE(std::string(err.msg).find("multi_queue"), std::string::npos) << err.msg;
 }
 
+// DPDK 22.11's net_tap smashes its own stack when it starts with more than
+// 4 queue pairs (8 fds in its start message): refused before that happens.
+TEST_F(Tap, MoreThanFourQueuePairsOnTheTapPmdAreRefusedBeforeItCrashes) {
+  ASSERT_EQ(ns.create(98), "");
+  ASSERT_EQ(ns.enter(), "");
+  inc_port p;
+  inc_port_config c{};
+  std::string dev = "net_tap_" + std::to_string(getpid()) + "_q5,iface=" + ns.tap;
+  c.devargs = dev.c_str();
+  c.n_queues = 5;
+  inc_drv_err err{};
+  EXPECT_EQ(inc_port_init(&p, &c, &err), -ERANGE);
+  ns.leave();
+  EXPECT_NE(std::string(err.msg).find("at most 4 workers on a tap port"), std::string::npos) << err.msg;
+}
+
 }  // namespace

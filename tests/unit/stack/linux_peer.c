@@ -142,6 +142,9 @@ static int server(int port, int n, uint64_t bytes, double timeout)
     }
   }
   printf("server: %d accepted, %d complete, %d bad\n", accepted, complete, bad);
+  free(c);
+  close(lfd);
+  close(ep);
   return complete == n && bad == 0 ? 0 : 1;
 }
 
@@ -250,6 +253,13 @@ static int client(const char *ip, int port, int n, uint64_t bytes, uint32_t id_b
     }
   }
   printf("client: %d up, %d closed, %d bad\n", up, closed, bad);
+  for (i = 0; i < n; i++) {
+    if (c[i].state != 3) {
+      close(c[i].fd);
+    }
+  }
+  free(c);
+  close(ep);
   return closed == n && bad == 0 ? 0 : 1;
 }
 

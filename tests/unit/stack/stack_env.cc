@@ -31,6 +31,14 @@ void eal_init_once() {
       fprintf(stderr, "EAL: %s\n", err.msg);
       abort();
     }
+    // release the EAL (and its run-time directory) when the test program ends
+    atexit([] {
+      inc_eal_cleanup();
+      std::string dir = "/var/run/dpdk/incstk" + std::to_string(getpid());
+      if (system(("rm -rf " + dir).c_str()) != 0) {
+        fprintf(stderr, "could not remove %s\n", dir.c_str());
+      }
+    });
   });
 }
 
