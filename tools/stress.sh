@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job: the multi-core stress run (on the built-in software wire).
-# Until the stress harness exists, it runs the isolation demo: per-thread lwIP
-# instances paired by in-memory links, every byte verified, with a summary.
-# Extra arguments are passed to the program.
+# The main job: the multi-core stress harness on the built-in software RSS
+# wire (tools/stress/main.c). With no arguments: 2 workers per stack, about a
+# minute of mixed short, request/response and bulk sessions, every byte
+# verified; exits non-zero on any data error, lost connection, leak or stall.
+# Arguments are passed to the harness (--help lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./tools/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target isolation-demo >/dev/null
-exec ./build/tools/isolation-demo/isolation-demo "$@"
+cmake --build build -j "$(nproc)" --target inc-stress >/dev/null
+exec ./build/tools/stress/inc-stress "$@"

@@ -1,0 +1,79 @@
+/*
+ * The stress harness's workload (tools/stress): on every worker of a client
+ * stack, sessions of three kinds run at once against a server stack, and
+ * every byte is verified at the other end.
+ *
+ *   short   connect, one request, its response, close
+ *   rr      connect, `count` requests and responses (keep-alive), close;
+ *           each request's latency is measured (request out to response in)
+ *   bulk    connect, `bulk` bytes one way, close; the server checks length
+ *
+ * A session starts with a 16-byte header (magic, kind, id, count, size).
+ * Payload byte i of request/response seq of session id is a function of
+ * (id, seq, i), so a byte from another stream or out of place is caught.
+ * Runs on the workers with their lwIP instances (raw API).
+ */
+#ifndef INC_STRESS_MIX_H
+#define INC_STRESS_MIX_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "inception/stack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MIX_LAT_BUCKETS 256
+
+struct mix_config {
+  uint32_t server_ip4;     /* network byte order (client side) */
+  uint16_t port;
+  unsigned sessions_per_worker; /* concurrent sessions per client worker */
+  unsigned weight_short, weight_rr, weight_bulk;
+  uint32_t req_size;       /* short and rr request/response bytes */
+  uint32_t rr_count;       /* requests per rr session */
+  uint32_t bulk_size;      /* bytes per bulk session */
+  uint64_t seed;
+};
+
+/* Counters of one worker (both roles), written by that worker with relaxed
+ * atomic stores, read by the main thread at any time. */
+struct mix_counters {
+  _Atomic uint64_t started, done, failed;   /* client sessions */
+  _Atomic uint64_t fail_connect, fail_reset, fail_closed; /* why: connect refused/no port, RST/abort, early FIN */
+  _Atomic uint64_t requests, bytes;        /* verified responses / bytes (client) */
+  _Atomic uint64_t srv_accepted, srv_done, srv_bytes; /* server side, verified */
+  _Atomic uint64_t corrupt;                /* wrong bytes, lengths or headers, either side */
+  _Atomic uint64_t lat[MIX_LAT_BUCKETS];   /* request latency histogram (client) */
+};
+
+struct mix_worker;
+
+struct mix {
+  struct mix_config cfg;
+  unsigned workers;
+  int server;              /* this stack serves (else it is the client) */
+  _Atomic int draining;    /* start no new sessions; the running ones finish */
+  _Atomic int stopping;    /* the run is over: cut sessions are not failures */
+  struct mix_worker *w;    /* one per worker */
+};
+
+/* Builds the workload for one stack; fills cb with its worker callbacks.
+ * Returns 0 or -ENOMEM. */
+int mix_init(struct mix *m, const struct mix_config *cfg, unsigned workers, int server,
+             struct inc_stack_callbacks *cb);
+void mix_fini(struct mix *m);
+
+/* Counters of worker i (any thread). */
+const struct mix_counters *mix_counters_of(const struct mix *m, unsigned i);
+
+/* Latency of histogram bucket b, in nanoseconds (its upper bound). */
+uint64_t mix_lat_bucket_ns(unsigned b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
