@@ -249,15 +249,13 @@ int inc_flow_insert(struct inc_flow_table *t, unsigned core, const struct inc_fl
 int inc_flow_lookup_hashed(struct inc_flow_table *t, const struct inc_flow_key *key,
                            uint32_t hash) {
   struct cds_lfht_iter it;
-  int owner = -ENOENT;
 
-  rcu_read_lock();
+  /* No rcu_read_lock(): with QSBR an online thread is always in a read-side
+   * section, and liburcu-qsbr's rcu_read_lock/unlock are empty functions (two
+   * calls through the PLT per lookup for nothing). */
   cds_lfht_lookup(t->ht, hash, inc__flow_match, key, &it);
   struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
-  if (node != NULL)
-    owner = caa_container_of(node, struct inc__flow_entry, node)->owner;
-  rcu_read_unlock();
-  return owner;
+  return node != NULL ? caa_container_of(node, struct inc__flow_entry, node)->owner : -ENOENT;
 }
 
 int inc_flow_lookup(struct inc_flow_table *t, const struct inc_flow_key *key) {

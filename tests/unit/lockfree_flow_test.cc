@@ -111,6 +111,28 @@ TEST(FlowKey, Hash_IsDeterministicSeededAndSpreadsLowBits) {
   EXPECT_LT(chi, 1200.0);
 }
 
+TEST(FlowKey, Hash_ChangesWithEveryKeyBit) {
+  uint64_t seed = 12345;
+  for (unsigned sample = 0; sample < 64; sample++) {
+    inc_flow_key k = V4(static_cast<uint16_t>(sample * 977), static_cast<uint16_t>(sample),
+                        0xc6130000 + sample * 65537);
+    if (sample % 2) {
+      uint8_t l[16], r[16];
+      for (int i = 0; i < 16; i++) {
+        l[i] = static_cast<uint8_t>(sample * 31 + i);
+        r[i] = static_cast<uint8_t>(sample * 7 + 3 * i);
+      }
+      inc_flow_key_v6(&k, 17, static_cast<uint16_t>(sample), l, 53, r, 4000);
+    }
+    const uint32_t h = inc_flow_hash(&k, seed);
+    for (unsigned bit = 0; bit < 8 * sizeof(k); bit++) {
+      inc_flow_key f = k;
+      reinterpret_cast<uint8_t*>(&f)[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+      EXPECT_NE(inc_flow_hash(&f, seed), h) << "sample " << sample << " bit " << bit;
+    }
+  }
+}
+
 TEST(FlowTable, Init_RejectsBadConfig) {
   Mem mem(malloc(1));
   inc_flow_config bad[] = {Cfg(0, 10), Cfg(INC_LF_MAX_WORKERS + 1, 10), Cfg(2, 0)};

