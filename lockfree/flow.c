@@ -262,6 +262,27 @@ int inc_flow_lookup(struct inc_flow_table *t, const struct inc_flow_key *key) {
   return inc_flow_lookup_hashed(t, key, t->hash(key, t->seed));
 }
 
+#define INC__FLOW_BURST 32
+
+unsigned inc_flow_lookup_burst(struct inc_flow_table *t, const struct inc_flow_key *keys,
+                               unsigned n, int *owners) {
+  uint32_t hash[INC__FLOW_BURST];
+  unsigned found = 0;
+
+  for (unsigned base = 0; base < n; base += INC__FLOW_BURST) {
+    const unsigned m = n - base < INC__FLOW_BURST ? n - base : INC__FLOW_BURST;
+    /* Hashes first: the walks below then depend on nothing but their own
+     * loads, and consecutive ones can be in flight together. */
+    for (unsigned i = 0; i < m; i++)
+      hash[i] = t->hash(&keys[base + i], t->seed);
+    for (unsigned i = 0; i < m; i++) {
+      owners[base + i] = inc_flow_lookup_hashed(t, &keys[base + i], hash[i]);
+      found += owners[base + i] >= 0;
+    }
+  }
+  return found;
+}
+
 static void inc__flow_reclaim_cb(struct rcu_head *head) {
   /* The grace period is over (liburcu waited for it, invisibly to TSan):
    * pairs with the readers' releases at their quiescent states (rcu.c) and

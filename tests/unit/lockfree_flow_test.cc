@@ -180,6 +180,21 @@ TEST_F(RcuThread, InsertLookupRemove_MapsEachKeyToItsOwner) {
   EXPECT_EQ(s.removed, 20u);
 }
 
+TEST_F(RcuThread, LookupBurst_GivesEachKeyItsOwnerOrEnoentAcrossChunks) {
+  Table tab(Cfg(3, 100));
+  std::vector<inc_flow_key> keys;
+  for (uint16_t i = 0; i < 75; i++) {
+    keys.push_back(V4(90, i));
+    if (i % 3 != 0) {
+      ASSERT_EQ(inc_flow_insert(tab.t, 0, &keys.back(), i % 3), 0);
+    }
+  }
+  std::vector<int> owners(keys.size(), 99);
+  EXPECT_EQ(inc_flow_lookup_burst(tab.t, keys.data(), 75, owners.data()), 50u);
+  for (uint16_t i = 0; i < 75; i++) EXPECT_EQ(owners[i], i % 3 ? i % 3 : -ENOENT) << i;
+  EXPECT_EQ(inc_flow_lookup_burst(tab.t, keys.data(), 0, owners.data()), 0u);
+}
+
 TEST_F(RcuThread, Insert_OfPresentKeyIsRefusedAndKeepsTheFirstOwner) {
   Table tab(Cfg(2, 8));
   inc_flow_key k = V4(443, 1000);

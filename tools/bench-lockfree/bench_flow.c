@@ -70,10 +70,10 @@ static void mh_free(struct mutex_hash *h) {
 }
 
 /* ---- the runs ------------------------------------------------------------- */
-enum { F_INC, F_INC_HASHED, F_RTE, F_RTE_HASHED, F_MUTEX, F_COUNT };
-static const char *const f_names[F_COUNT] = {"inc_flow_lookup", "inc_flow_lookup_hashed",
-                                             "rte_hash (LF)", "rte_hash with_hash",
-                                             "mutex hash"};
+enum { F_INC, F_INC_BURST, F_INC_HASHED, F_RTE, F_RTE_BULK, F_RTE_HASHED, F_MUTEX, F_COUNT };
+static const char *const f_names[F_COUNT] = {
+    "inc_flow_lookup", "inc_flow_lookup_burst (32)", "inc_flow_lookup_hashed", "rte_hash (LF)",
+    "rte_hash bulk (32)", "rte_hash with_hash", "mutex hash"};
 
 struct flow_bench {
   unsigned n;
@@ -89,7 +89,34 @@ static double flow_once(struct flow_bench *fb, int kind, uint64_t lookups) {
   uint64_t sum = 0, miss = 0;
   const unsigned n = fb->ws;
   const uint64_t t0 = bench_ns();
-  for (uint64_t i = 0, j = 0; i < lookups; i++, j = j + 1 == n ? 0 : j + 1) {
+  if (kind == F_INC_BURST || kind == F_RTE_BULK) {
+    /* Bursts of 32 consecutive keys of the shuffled order (ws is a multiple
+     * of 8; the last burst of a pass may be shorter). */
+    int owners[32];
+    const void *kp[32];
+    void *data[32];
+    for (uint64_t i = 0, j = 0; i < lookups;) {
+      const unsigned b = n - j < 32 ? (unsigned)(n - j) : 32;
+      if (kind == F_INC_BURST) {
+        miss += b - inc_flow_lookup_burst(fb->t, &fb->keys[j], b, owners);
+        for (unsigned q = 0; q < b; q++)
+          sum += (unsigned)owners[q];
+      } else {
+        uint64_t hits = 0;
+        for (unsigned q = 0; q < b; q++)
+          kp[q] = &fb->keys[j + q];
+        miss += b - (unsigned)rte_hash_lookup_bulk_data(fb->rh, kp, b, &hits, data);
+        for (unsigned q = 0; q < b; q++)
+          sum += (hits >> q & 1) ? (unsigned)(uintptr_t)data[q] : 0;
+      }
+      i += b;
+      j = j + b == n ? 0 : j + b;
+      if ((i & 1023) < b && kind == F_INC_BURST)
+        inc_rcu_quiescent();
+    }
+  }
+  for (uint64_t i = 0, j = 0; kind != F_INC_BURST && kind != F_RTE_BULK && i < lookups;
+       i++, j = j + 1 == n ? 0 : j + 1) {
     const struct inc_flow_key *k = &fb->keys[j];
     int owner;
     void *data;
