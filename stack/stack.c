@@ -33,6 +33,35 @@ static int bad(const char *what)
   return -EINVAL;
 }
 
+_Static_assert(INC_STACK_IP6_ADDRS == INC_NETIF_IP6_ADDRS, "one IPv6 slot of the stack per netif slot");
+
+void inc__netif_config_of(const struct inc_stack_port *sp, struct inc_netif_config *nc)
+{
+  unsigned i;
+  memset(nc, 0, sizeof(*nc));
+  nc->ip4_addr = sp->ip4_addr;
+  nc->ip4_netmask = sp->ip4_netmask;
+  nc->ip4_gw = sp->ip4_gw;
+  nc->ip6_linklocal = sp->ip6_linklocal;
+  for (i = 0; i < INC_STACK_IP6_ADDRS; i++) {
+    memcpy(nc->ip6_addr[i], sp->ip6[i].addr, 16);
+    nc->ip6_prefix_len[i] = sp->ip6[i].prefix_len;
+  }
+  memcpy(nc->ip6_gw, sp->ip6_gw, 16);
+}
+
+int inc__port_has_ip6(const struct inc_stack_port *sp)
+{
+  static const uint8_t zero[16];
+  unsigned i;
+  for (i = 0; i < INC_STACK_IP6_ADDRS; i++) {
+    if (memcmp(sp->ip6[i].addr, zero, 16) != 0) {
+      return 1;
+    }
+  }
+  return sp->ip6_linklocal != 0;
+}
+
 static int check_config(const struct inc_stack_config *cfg)
 {
   unsigned p;
@@ -56,8 +85,18 @@ static int check_config(const struct inc_stack_config *cfg)
     if (!port->started) {
       return bad("a port is not started (inc_port_start())");
     }
-    if (cfg->ports[p].ip4_addr == 0 && !cfg->ports[p].ip6_linklocal) {
-      return bad("a port has neither an IPv4 address nor IPv6");
+    {
+      struct inc_netif_config nc;
+      const char *why;
+      inc__netif_config_of(&cfg->ports[p], &nc);
+      why = inc_netif_ip6_check(&nc);
+      if (why != NULL) {
+        fprintf(stderr, "inception: stack config: ports[%u]: %s\n", p, why);
+        return -EINVAL;
+      }
+      if (cfg->ports[p].ip4_addr == 0 && !inc__port_has_ip6(&cfg->ports[p])) {
+        return bad("a port has neither an IPv4 address nor an IPv6 one (ip6_linklocal or ip6[])");
+      }
     }
   }
   if (cfg->ring_size != 0 && (cfg->ring_size & (cfg->ring_size - 1)) != 0) {

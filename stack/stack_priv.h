@@ -55,6 +55,7 @@ struct inc_worker {
   struct inc_pool *flow_keys;     /* keys of this core's tracked connections */
   int lwip_up;
   unsigned idle_rounds;
+  uint32_t ip6_keep_ms;           /* sys_now() of the last IPv6 router check */
   struct inc_lwip_instance lwip;  /* lwip.ctx points back here */
   struct inc_netif nif[INC_STACK_MAX_PORTS];
   netif_linkoutput_fn drv_linkoutput[INC_STACK_MAX_PORTS]; /* the driver's, wrapped */
@@ -84,6 +85,12 @@ struct inc_stack {
 
 /* worker.c */
 int inc__worker_main(void *arg);
+
+/* stack.c: the netif configuration of a stack port (addresses only; the
+ * queue and name are the caller's to fill). */
+void inc__netif_config_of(const struct inc_stack_port *sp, struct inc_netif_config *nc);
+/* Does the port have an IPv6 address (link-local or static)? */
+int inc__port_has_ip6(const struct inc_stack_port *sp);
 
 /* steer.c: installs the steering policies on the worker's lwIP instance */
 void inc__steer_init(struct inc_worker *w);

@@ -25,6 +25,7 @@
 #include "lwip/ip6_frag.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "stack_priv.h"
 
@@ -36,12 +37,8 @@ static int start_netifs(struct inc_worker *w)
     struct inc_netif_config ncfg;
     struct inc_drv_err err;
     int rc;
-    memset(&ncfg, 0, sizeof(ncfg));
+    inc__netif_config_of(&cfg->ports[p], &ncfg);
     ncfg.queue = (uint16_t)w->index;
-    ncfg.ip4_addr = cfg->ports[p].ip4_addr;
-    ncfg.ip4_netmask = cfg->ports[p].ip4_netmask;
-    ncfg.ip4_gw = cfg->ports[p].ip4_gw;
-    ncfg.ip6_linklocal = cfg->ports[p].ip6_linklocal;
     ncfg.name[0] = 'i';
     ncfg.name[1] = (char)('0' + p);
     rc = inc_netif_init(&w->nif[p], cfg->ports[p].port, &ncfg, &err);
@@ -205,6 +202,13 @@ int inc__worker_main(void *arg)
     }
     work += drain(w, 0);
     sys_check_timeouts();
+    if ((uint32_t)(sys_now() - w->ip6_keep_ms) >= 1000u) {
+      /* a configured IPv6 router stays in the default router list */
+      w->ip6_keep_ms = sys_now();
+      for (p = 0; p < cfg->n_ports; p++) {
+        inc_netif_ip6_router_keep(&w->nif[p]);
+      }
+    }
     if (cfg->cb.worker_poll != NULL) {
       work += (unsigned)(cfg->cb.worker_poll(w, cfg->cb.arg) != 0);
     }

@@ -54,6 +54,10 @@ extern "C" {
 struct rte_mbuf;
 struct rte_mempool;
 
+/* Static IPv6 addresses of a netif (lwIP's slots 1 and 2; slot 0 is the
+ * link-local one). */
+#define INC_NETIF_IP6_ADDRS 2
+
 struct inc_netif_config {
   uint16_t queue;        /* the port's queue this core owns */
   uint32_t ip4_addr;     /* network byte order; 0: no IPv4 address */
@@ -61,6 +65,15 @@ struct inc_netif_config {
   uint32_t ip4_gw;       /* network byte order; 0: none */
   int ip6_linklocal;     /* add an IPv6 link-local address made from the MAC */
   char name[2];          /* lwIP's two-letter name; 0: "dp" */
+  /* Static IPv6 addresses, network byte order; all-zero entries are unused.
+   * Global unicast or unique-local only (inc_netif_ip6_check()). */
+  uint8_t ip6_addr[INC_NETIF_IP6_ADDRS][16];
+  /* Prefix length of each: 0 or 64 (lwIP 2.1.3 treats static addresses as
+   * /64 on link; other lengths are refused). */
+  uint8_t ip6_prefix_len[INC_NETIF_IP6_ADDRS];
+  /* IPv6 default router, network byte order; all zero: none. Link-local
+   * (needs ip6_linklocal) or in the /64 of one of ip6_addr. */
+  uint8_t ip6_gw[16];
 };
 
 /** Counters of one netif. Written by its owner thread only. */
@@ -114,6 +127,8 @@ struct inc_netif {
   uint16_t first_tx_owned, n_tx_owned; /* MEMIF wire: TX queues this core drains */
   uint32_t chksum_flags;
   int bufs_installed;  /* this netif is its thread's buffer provider */
+  int has_ip6_gw;      /* ip6_gw is this netif's IPv6 default router */
+  ip6_addr_t ip6_gw;   /* zoned when link-local */
   struct rte_mempool *pool, *clones, *large;
   struct inc_lwip_bufs bufs;
   struct rte_mbuf *tx[4 * INC_DRV_BURST];
@@ -132,14 +147,38 @@ struct inc_netif {
  * calling thread's lwIP instance, brings it up, sets lwIP's per-netif
  * checksum handling to what the port offloads, and makes this netif's pools
  * the thread's lwIP buffer provider (the first netif of a thread does).
+ * IPv6 addresses (link-local and static) are made valid and preferred at
+ * once, without duplicate address detection (RFC 4862 5.4 with
+ * DupAddrDetectTransmits = 0), and the IPv6 router, if any, is entered in
+ * lwIP's default router list with an infinite lifetime.
  * Thread: the owner of the lwIP instance (inc_lwip_instance_init() done).
  * Ownership: nif and port are the caller's; port must outlive nif.
  * RCU: none.
- * Returns: 0; -EINVAL (queue out of range, port not initialised), -EBUSY
- *   (lwIP refused the netif). err (may be NULL) says why.
+ * Returns: 0; -EINVAL (queue out of range, port not initialised, a bad IPv6
+ *   value: see inc_netif_ip6_check()), -EBUSY (lwIP refused the netif),
+ *   -ENOSPC (lwIP's neighbour cache or router list is full). err (may be
+ *   NULL) says why.
  */
 int inc_netif_init(struct inc_netif *nif, struct inc_port *port, const struct inc_netif_config *cfg,
                    struct inc_drv_err *err);
+
+/**
+ * Checks the IPv6 part of a netif configuration (addresses, prefix lengths,
+ * router) without touching anything.
+ * Thread: any. RCU: none.
+ * Returns: NULL if it is usable, else a message naming the bad value and the
+ *   fix (a string constant).
+ */
+const char *inc_netif_ip6_check(const struct inc_netif_config *cfg);
+
+/**
+ * Puts the configured IPv6 default router (cfg->ip6_gw at init) back into
+ * the instance's default router list if it is missing (a Router
+ * Advertisement with lifetime 0 from it removes it) and keeps its lifetime
+ * infinite. Cheap; call it about once a second.
+ * Thread: owner. RCU: none. Returns: 1 if it had to put it back, else 0.
+ */
+int inc_netif_ip6_router_keep(struct inc_netif *nif);
 
 /**
  * Applies a pending capture switch (inc_port_capture_start/stop()), then

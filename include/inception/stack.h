@@ -54,13 +54,52 @@ enum inc_stack_idle {
   INC_STACK_IDLE_SLEEP = 2,
 };
 
-/** One port the stack serves: every worker owns queue <worker index>. */
+/** Static IPv6 addresses a port may carry besides its link-local one (lwIP
+ * keeps LWIP_IPV6_NUM_ADDRESSES = 3 per netif: slot 0 is the link-local one). */
+#define INC_STACK_IP6_ADDRS 2
+
+/** One static IPv6 address of a port. */
+struct inc_stack_ip6 {
+  /** Network byte order. All zero: the slot is unused. Global unicast or
+   * unique-local (fc00::/7); not multicast, loopback, link-local (use
+   * ip6_linklocal), unspecified or IPv4-mapped. */
+  uint8_t addr[16];
+  /** 0 or 64. lwIP 2.1.3 treats every static address as a /64 on link
+   * (ip6_route(), nd6_is_prefix_in_netif()); other lengths are refused
+   * rather than silently treated as /64. */
+  uint8_t prefix_len;
+};
+
+/**
+ * One port the stack serves: every worker owns queue <worker index>.
+ *
+ * IPv4 and IPv6 are independent: a port needs an IPv4 address, an IPv6
+ * address (static or link-local), or both. Every worker's netif of the port
+ * carries the same addresses.
+ *
+ * IPv6 addresses (static and link-local) are valid and preferred as soon as
+ * the stack has started: no duplicate address detection is run (RFC 4862
+ * 5.4 lets an administrator set DupAddrDetectTransmits to zero; the
+ * addresses are configured, and N workers probing the same address at once
+ * would only add N solicitations to the link). The stack joins each
+ * address's solicited-node group (MLD) and answers neighbour solicitations
+ * for it from any worker.
+ */
 struct inc_stack_port {
   struct inc_port *port; /**< initialised and started, n_queues == workers */
-  uint32_t ip4_addr;     /**< network byte order */
+  uint32_t ip4_addr;     /**< network byte order; 0: no IPv4 */
   uint32_t ip4_netmask;  /**< network byte order */
   uint32_t ip4_gw;       /**< network byte order; 0: none */
-  int ip6_linklocal;     /**< add an IPv6 link-local address made from the MAC */
+  int ip6_linklocal;     /**< add an IPv6 link-local address made from the MAC (fe80::/64, EUI-64) */
+  /** Static IPv6 addresses (all-zero entries unused, in any slot). */
+  struct inc_stack_ip6 ip6[INC_STACK_IP6_ADDRS];
+  /** IPv6 default router, network byte order; all zero: none (then only
+   * on-link destinations, or routers learnt from Router Advertisements, are
+   * reachable). A link-local router needs ip6_linklocal; a global one must be
+   * on link (in the /64 of one of ip6[]). It stays in every worker's lwIP
+   * default router list for as long as the stack runs (an RA from it may
+   * change its lifetime; the worker puts it back within a second). */
+  uint8_t ip6_gw[16];
 };
 
 /** Callbacks the application runs on each worker (the per-core raw level).
