@@ -30,6 +30,7 @@ u32_t inc__lwip_tcp_isn(const ip_addr_t *local_ip, u16_t local_port, const ip_ad
                         u16_t remote_port);
 int inc__lwip_tcp_no_conn(struct pbuf *p, const struct tcp_hdr *tcphdr, struct netif *inp);
 int inc__lwip_udp_no_conn(struct pbuf *p, const struct udp_hdr *udphdr, struct netif *inp);
+int inc__lwip_ip_input(struct pbuf *p, struct netif *inp);
 
 /* lwip-hooks/bufs.c (the pool type is passed as int: memp_t is not known in
  * every file that includes this header) */
@@ -57,6 +58,12 @@ u16_t inc__lwip_tcp_seg_maxlen(const struct tcp_pcb *pcb, u16_t mss_len);
  * with a RST or ICMP; without a policy lwIP answers as usual. */
 #define LWIP_HOOK_TCP_INPUT_NO_CONN(p, tcphdr, inp) inc__lwip_tcp_no_conn((p), (tcphdr), (inp))
 #define LWIP_HOOK_UDP_INPUT_NO_CONN(p, udphdr, inp) inc__lwip_udp_no_conn((p), (udphdr), (inp))
+
+/* lwIP's own IP input hooks (upstream since 2.0, no patch): every received
+ * IPv4/IPv6 packet is offered to the instance's IP input policy first
+ * (api/filter.c's UDP packet filters); without one lwIP goes on as usual. */
+#define LWIP_HOOK_IP4_INPUT(p, inp) inc__lwip_ip_input((p), (inp))
+#define LWIP_HOOK_IP6_INPUT(p, inp) inc__lwip_ip_input((p), (inp))
 
 /* upstream-patches/0003: PBUF_POOL elements come from the thread's buffer
  * provider (DPDK mbufs, drivers/), every other pool from lwIP's own per-thread

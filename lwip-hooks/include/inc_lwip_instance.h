@@ -46,6 +46,16 @@ typedef int (*inc_lwip_tcp_no_conn_fn)(void *ctx, struct pbuf *p, const struct t
 typedef int (*inc_lwip_udp_no_conn_fn)(void *ctx, struct pbuf *p, const struct udp_hdr *udphdr,
                                        struct netif *inp);
 
+/**
+ * Every IPv4 and IPv6 packet this instance receives, before lwIP looks at
+ * more than its version (lwIP's LWIP_HOOK_IP4_INPUT / LWIP_HOOK_IP6_INPUT,
+ * upstream since lwIP 2.0; nothing is checked yet: the callback checks what
+ * it reads, p->tot_len may include link-layer padding): return non-zero to
+ * take the packet (the callback then owns p), 0 to let lwIP process it. Runs
+ * on the owner thread; ip_current_*() are not valid yet.
+ */
+typedef int (*inc_lwip_ip_input_fn)(void *ctx, struct pbuf *p, struct netif *inp);
+
 struct inc_lwip_instance {
   pthread_t owner;               /* the thread that called init */
   uint64_t rand_state[2];        /* xorshift128+ for LWIP_RAND() */
@@ -55,7 +65,15 @@ struct inc_lwip_instance {
   inc_lwip_udp_port_fn udp_port_ok; /* NULL: accept every free port */
   inc_lwip_tcp_no_conn_fn tcp_no_conn;
   inc_lwip_udp_no_conn_fn udp_no_conn;
-  void *ctx;                     /* passed to every policy callback */
+  void *ctx;                     /* passed to every policy callback above */
+  /* IP input policy, with its own context. Unlike the policies above, it may
+   * be published by another thread while the instance runs (api/filter.c
+   * publishes its RCU table here): that thread stores ip_input (relaxed),
+   * then ip_input_ctx with __atomic release; the hook loads ip_input_ctx with
+   * acquire (pairs with that release) and calls nothing while it is NULL.
+   * Whatever ip_input_ctx points to is the publisher's to keep alive (RCU). */
+  inc_lwip_ip_input_fn ip_input;
+  void *ip_input_ctx;
   int64_t clock_offset_ms;       /* added to CLOCK_MONOTONIC for sys_now() */
 } __attribute__((aligned(64)));
 

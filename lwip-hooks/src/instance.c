@@ -72,6 +72,8 @@ int inc_lwip_instance_init(struct inc_lwip_instance *inst)
   inst->tcp_no_conn = NULL;
   inst->udp_no_conn = NULL;
   inst->ctx = NULL;
+  inst->ip_input = NULL;
+  inst->ip_input_ctx = NULL;
   inst->clock_offset_ms = 0;
   seed(inst);
   self = inst;
@@ -151,6 +153,23 @@ int inc__lwip_udp_no_conn(struct pbuf *p, const struct udp_hdr *udphdr, struct n
     return 0;
   }
   return inst->udp_no_conn(inst->ctx, p, udphdr, inp);
+}
+
+int inc__lwip_ip_input(struct pbuf *p, struct netif *inp)
+{
+  const struct inc_lwip_instance *inst = self;
+  void *ctx;
+  inc_lwip_ip_input_fn fn;
+  if (inst == NULL) {
+    return 0;
+  }
+  /* pairs with the publisher's release store (inc_lwip_instance.h) */
+  ctx = __atomic_load_n(&inst->ip_input_ctx, __ATOMIC_ACQUIRE);
+  if (ctx == NULL) {
+    return 0;
+  }
+  fn = __atomic_load_n(&inst->ip_input, __ATOMIC_RELAXED);
+  return fn != NULL ? fn(ctx, p, inp) : 0;
 }
 
 uint32_t inc__lwip_rand(void)
