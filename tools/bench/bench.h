@@ -74,6 +74,35 @@ struct inc_bench_counters {
 	} c[INC_BENCH_MAX_COUNTERS];
 };
 
+struct inc_bench_hist;
+
+/**
+ * One client thread's share of a test, for a backend whose clients run on
+ * its own threads (client_run): Inception's clients are raw-API callbacks on
+ * the worker cores of a client stack, as its applications are. The loop is
+ * the driver's (bench_driver.c), message for message: cps connects, sends
+ * one 64-byte REQ, verifies the RESP and closes, one connection at a time;
+ * rps/lat open `conns` connections and run rounds of `depth` requests on
+ * each, waiting for every response of a round before the next; bulk sends a
+ * BULK header, streams pattern bytes from offset 0 in writes of at most
+ * `bulk_chunk` until the deadline, half-closes and verifies the BULK_ACK.
+ */
+struct inc_bench_client_job {
+	/* in */
+	unsigned test;                          /**< enum inc_bench_test (bench_driver.h) */
+	unsigned index;                         /**< client thread index (0..K-1) */
+	unsigned conns, depth;                  /**< rps/lat */
+	size_t bulk_chunk;
+	uint64_t deadline_ns;                   /**< inc_bench_now_ns() clock */
+	uint64_t fixed_requests;                /**< stop after this many (0: at the deadline) */
+	int corrupt;                            /**< flip a bit as the driver's clients do */
+	const struct inc_bench_pattern *pattern;
+	struct inc_bench_hist *hist;            /**< latencies go here (caller's) */
+	/* out */
+	uint64_t ops, bytes, conns_opened, requests, streams;
+	char error[192];                        /**< why it failed, "" if it did not */
+};
+
 /** Process-wide facts a backend may need at setup. */
 struct inc_bench_env {
 	struct inc_bench_guard *guard;  /**< removes namespaces if we die (bench_sys.h) */
@@ -126,6 +155,11 @@ struct inc_bench_backend {
 	int (*shutdown_wr)(void *tctx, struct inc_bench_conn *conn);
 	/** Close and release the connection. */
 	int (*close)(void *tctx, struct inc_bench_conn *conn);
+
+	/** Optional, instead of connect..close: run one client thread's share
+	 *  of a test (blocking until it ends) on the backend's own threads.
+	 *  Returns 0 or a negative errno (job->error says why). */
+	int (*client_run)(void *state, void *tctx, struct inc_bench_client_job *job);
 
 	/** Optional: current values of the backend's counters. */
 	void (*counters)(void *state, struct inc_bench_counters *out);

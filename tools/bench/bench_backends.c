@@ -8,11 +8,17 @@
 
 #include "bench.h"
 
+#ifdef INC_BENCH_HAVE_INCEPTION
+extern const struct inc_bench_backend inc_bench_backend_inception;
+#endif
 extern const struct inc_bench_backend inc_bench_backend_linux_lo;
 extern const struct inc_bench_backend inc_bench_backend_linux_veth;
 extern const struct inc_bench_backend inc_bench_backend_lwip;
 
 const struct inc_bench_backend *const inc_bench_backends[] = {
+#ifdef INC_BENCH_HAVE_INCEPTION
+	&inc_bench_backend_inception,
+#endif
 	&inc_bench_backend_linux_lo,
 	&inc_bench_backend_linux_veth,
 	&inc_bench_backend_lwip,

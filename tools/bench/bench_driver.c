@@ -309,6 +309,35 @@ static int run_bulk(struct client *c)
 	return rc;
 }
 
+/* The same loop, run by the backend on its own threads (bench.h). */
+static int run_job(struct client *c)
+{
+	struct run *r = c->run;
+	struct inc_bench_client_job job = {
+		.test = (unsigned)r->test,
+		.index = c->index,
+		.conns = r->conns,
+		.depth = r->depth,
+		.bulk_chunk = r->cfg->bulk_chunk,
+		.deadline_ns = c->deadline,
+		.fixed_requests = r->cfg->fixed_requests,
+		.corrupt = r->cfg->corrupt,
+		.pattern = r->cfg->pattern,
+		.hist = &c->hist,
+	};
+	int rc = r->b->client_run(r->state, c->tctx, &job);
+
+	c->ops = job.ops;
+	c->bytes = job.bytes;
+	c->conns = job.conns_opened;
+	c->requests = job.requests;
+	c->streams = job.streams;
+	if (rc < 0 && c->error[0] == '\0')
+		snprintf(c->error, sizeof c->error, "client %u: %.160s", c->index,
+			 job.error[0] != '\0' ? job.error : strerror(-rc));
+	return rc;
+}
+
 static void *client_main(void *arg)
 {
 	struct client *c = arg;
@@ -325,7 +354,9 @@ static void *client_main(void *arg)
 	pthread_barrier_wait(&r->barrier);
 	c->t_start = inc_bench_now_ns();
 	c->deadline = c->t_start + (uint64_t)(r->cfg->duration_s * 1e9);
-	if (rc == 0) {
+	if (rc == 0 && r->b->client_run != NULL) {
+		rc = run_job(c);
+	} else if (rc == 0) {
 		switch (r->test) {
 		case INC_BENCH_T_CPS:
 			rc = run_cps(c);
