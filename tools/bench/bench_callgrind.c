@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench_json.h"
 #include "bench_sys.h"
 
 struct cg_sample {
-	uint64_t requests, packets;
+	uint64_t requests, packets, loops;
 	uint64_t ir_client, ir_server;  /* server: processes started with --child */
 	unsigned files;
 	int ok;
@@ -22,20 +23,47 @@ struct cg_sample {
 struct cg_result {
 	const char *backend;
 	struct cg_sample a, b;          /* N and 2N requests */
+	struct cg_sample ia, ib;        /* polling backends: idle 300 and 600 ms */
+	int polling;
+	double ir_per_idle_loop, loops_per_request, per_request_work, per_packet_work;
 	double per_request, per_request_client, per_request_server, per_packet, packets_per_request;
 	int ok;
 	char error[160];
 };
 
+/* Start the server, leave it idle, stop it: res gets the counters' deltas. */
+static int idle_run(const struct inc_bench_backend *b, void *state, const struct inc_bench_run_cfg *cfg,
+		    unsigned idle_ms, struct inc_bench_result *res)
+{
+	struct inc_bench_server_cfg scfg = {.workers = cfg->workers, .port = cfg->port, .pattern = cfg->pattern};
+	struct inc_bench_counters before = {0}, after = {0};
+	int rc;
+
+	if (b->counters != NULL)
+		b->counters(state, &before);
+	rc = b->server_start(state, &scfg);
+	if (rc < 0)
+		return rc;
+	usleep(idle_ms * 1000u);
+	rc = b->server_stop(state, &res->server);
+	if (b->counters != NULL) {
+		b->counters(state, &after);
+		for (unsigned i = 0; i < after.n; i++)
+			inc_bench_counters_add(&res->counters, after.c[i].name,
+					       after.c[i].value - inc_bench_counters_get(&before, after.c[i].name));
+	}
+	return rc;
+}
+
 int inc_bench_callgrind_run(const struct inc_bench_backend *b, const struct inc_bench_env *env,
-			    const struct inc_bench_run_cfg *cfg, const char *path)
+			    const struct inc_bench_run_cfg *cfg, unsigned idle_ms, const char *path)
 {
 	struct inc_bench_result *res = calloc(1, sizeof *res);
 	void *state = NULL;
 	int rc = res != NULL ? b->setup(env, &state) : -ENOMEM;
 
 	if (rc == 0) {
-		rc = inc_bench_run(b, state, cfg, res);
+		rc = idle_ms > 0 ? idle_run(b, state, cfg, idle_ms, res) : inc_bench_run(b, state, cfg, res);
 		if (rc < 0)
 			fprintf(stderr, "inc_bench --cg-run %s: %s\n", b->name, res->error);
 		b->teardown(state);
@@ -46,8 +74,9 @@ int inc_bench_callgrind_run(const struct inc_bench_backend *b, const struct inc_
 		if (f == NULL)
 			rc = -errno;
 		else {
-			fprintf(f, "requests %" PRIu64 "\npackets %" PRIu64 "\n", res->client_requests,
-				inc_bench_counters_get(&res->counters, "packets"));
+			fprintf(f, "requests %" PRIu64 "\npackets %" PRIu64 "\nloops %" PRIu64 "\n",
+				res->client_requests, inc_bench_counters_get(&res->counters, "packets"),
+				inc_bench_counters_get(&res->counters, "loops"));
 			if (fclose(f) != 0)
 				rc = -errno;
 		}
@@ -80,22 +109,26 @@ static int parse_cg_file(const char *path, uint64_t *ir, int *is_child)
 	return found ? 0 : -ENODATA;
 }
 
-static int run_valgrind(const struct inc_bench_cg_cfg *cfg, const char *backend, uint64_t n,
+static int run_valgrind(const struct inc_bench_cg_cfg *cfg, const char *backend, uint64_t n, unsigned idle_ms,
 			struct cg_sample *s)
 {
-	char dir[1100], outfile[1400], counts[1400], prefix[128], reqs[32], port[16];
+	char dir[1100], outfile[1400], counts[1400], prefix[128], reqs[32], port[16], idle[16];
 	int rc;
 
 	memset(s, 0, sizeof *s);
 	snprintf(dir, sizeof dir, "%s/callgrind", cfg->out_dir);
-	snprintf(prefix, sizeof prefix, "%s.%" PRIu64 ".", backend, n);
+	if (idle_ms > 0)
+		snprintf(prefix, sizeof prefix, "%s.idle%u.", backend, idle_ms);
+	else
+		snprintf(prefix, sizeof prefix, "%s.%" PRIu64 ".", backend, n);
+	snprintf(idle, sizeof idle, "%u", idle_ms);
 	snprintf(outfile, sizeof outfile, "--callgrind-out-file=%s/%s%%p.out", dir, prefix);
 	snprintf(counts, sizeof counts, "%s/%scounts", dir, prefix);
 	snprintf(reqs, sizeof reqs, "%" PRIu64, n);
 	snprintf(port, sizeof port, "%u", cfg->port);
 	const char *argv[] = {"valgrind", "--tool=callgrind", "-q", outfile, "--trace-children=yes",
-			      "--trace-children-skip=*/ip,*/gnuplot", cfg->self_exe, "--cg-run", counts,
-			      "--backends", backend, "--requests", reqs, "--port", port, NULL};
+			      "--trace-children-skip=*/ip,*/gnuplot,*/rm", cfg->self_exe, "--cg-run", counts,
+			      "--backends", backend, "--requests", reqs, "--port", port, "--cg-idle-ms", idle, NULL};
 
 	/* Old files of the same name would be summed in. */
 	DIR *d = opendir(dir);
@@ -120,15 +153,16 @@ static int run_valgrind(const struct inc_bench_cg_cfg *cfg, const char *backend,
 
 	if (f == NULL)
 		return -errno;
-	unsigned long long r = 0, p = 0;
+	unsigned long long r = 0, p = 0, l = 0;
 
-	if (fscanf(f, "requests %llu packets %llu", &r, &p) != 2)
+	if (fscanf(f, "requests %llu packets %llu loops %llu", &r, &p, &l) != 3)
 		rc = -ENODATA;
 	fclose(f);
 	if (rc < 0)
 		return rc;
 	s->requests = r;
 	s->packets = p;
+	s->loops = l;
 	d = opendir(dir);
 	if (d == NULL)
 		return -errno;
@@ -171,6 +205,20 @@ static void compute(struct cg_result *r)
 	r->per_request = (dcli + dsrv) / dreq;
 	r->packets_per_request = dpkt / dreq;
 	r->per_packet = dpkt > 0 ? (dcli + dsrv) / dpkt : 0.0;
+	if (r->polling) {
+		double iloops = (double)r->ib.loops - (double)r->ia.loops;
+		double iir = (double)(r->ib.ir_client + r->ib.ir_server) - (double)(r->ia.ir_client + r->ia.ir_server);
+		double dloops = (double)r->b.loops - (double)r->a.loops;
+
+		if (iloops <= 0) {
+			snprintf(r->error, sizeof r->error, "no difference in idle loops between the idle runs");
+			return;
+		}
+		r->ir_per_idle_loop = iir / iloops;
+		r->loops_per_request = dloops / dreq;
+		r->per_request_work = (dcli + dsrv - dloops * r->ir_per_idle_loop) / dreq;
+		r->per_packet_work = dpkt > 0 ? r->per_request_work * dreq / dpkt : 0.0;
+	}
 	r->ok = 1;
 }
 
@@ -206,6 +254,13 @@ static int write_json(const struct inc_bench_cg_cfg *cfg, const struct cg_result
 		inc_bench_json_u64(&j, "ir_child_n", r->a.ir_server);
 		inc_bench_json_u64(&j, "ir_main_2n", r->b.ir_client);
 		inc_bench_json_u64(&j, "ir_child_2n", r->b.ir_server);
+		inc_bench_json_bool(&j, "polling", r->polling);
+		if (r->polling) {
+			inc_bench_json_num(&j, "ir_per_idle_loop", r->ir_per_idle_loop);
+			inc_bench_json_num(&j, "loops_per_request", r->loops_per_request);
+			inc_bench_json_num(&j, "ir_per_request_excluding_polling", r->per_request_work);
+			inc_bench_json_num(&j, "ir_per_packet_excluding_polling", r->per_packet_work);
+		}
 		inc_bench_json_end(&j, '}');
 	}
 	inc_bench_json_end(&j, ']');
@@ -233,9 +288,14 @@ int inc_bench_callgrind(const struct inc_bench_cg_cfg *cfg)
 		int rc;
 
 		r->backend = cfg->backends[i]->name;
-		rc = run_valgrind(cfg, r->backend, cfg->requests, &r->a);
+		rc = run_valgrind(cfg, r->backend, cfg->requests, 0, &r->a);
 		if (rc == 0)
-			rc = run_valgrind(cfg, r->backend, 2 * cfg->requests, &r->b);
+			rc = run_valgrind(cfg, r->backend, 2 * cfg->requests, 0, &r->b);
+		r->polling = rc == 0 && r->a.loops > 0;
+		if (r->polling)
+			rc = run_valgrind(cfg, r->backend, cfg->requests, 300, &r->ia);
+		if (r->polling && rc == 0)
+			rc = run_valgrind(cfg, r->backend, cfg->requests, 600, &r->ib);
 		if (rc < 0)
 			snprintf(r->error, sizeof r->error, "callgrind run failed: %s", strerror(-rc));
 		else
@@ -256,6 +316,15 @@ int inc_bench_callgrind(const struct inc_bench_cg_cfg *cfg)
 		}
 		printf("%-12s %12.0f %14.0f %14.0f %12.0f %12.2f\n", r->backend, r->per_request,
 		       r->per_request_client, r->per_request_server, r->per_packet, r->packets_per_request);
+	}
+	for (unsigned i = 0; i < cfg->nbackends; i++) {
+		const struct cg_result *r = &res[i];
+
+		if (!r->ok || !r->polling)
+			continue;
+		printf("%-12s excluding polling: %.0f Ir/request, %.0f Ir/packet (%.2f loop iterations per request "
+		       "at %.0f Ir per idle iteration subtracted)\n",
+		       r->backend, r->per_request_work, r->per_packet_work, r->loops_per_request, r->ir_per_idle_loop);
 	}
 	printf("main process: clients (and the server threads of backends without a server process);\n"
 	       "child process: a backend's server process (lwip). linux-*: the kernel's TCP/IP is not\n"

@@ -12,6 +12,14 @@
  * Instruction counts hardly move with machine load, so they show
  * regressions that timings on a busy machine hide.
  *
+ * Polling backends (Inception's workers spin, yielding when idle) execute
+ * idle loop iterations while they wait, and how many depends on how
+ * valgrind schedules threads. For a backend with a "loops" counter two more
+ * runs leave the stack idle for 300 and 600 ms: their difference per loop
+ * is the cost of one idle iteration, and the figure "excluding polling" is
+ * (difference in Ir - difference in loops x that cost) / N: the stack's and
+ * the application's work per request without any loop overhead.
+ *
  * Only user-space instructions are counted: for the Linux backends the
  * kernel's TCP/IP work is invisible, so their figures are the application
  * and system-call wrappers only. For user-space stacks (lwIP, Inception)
@@ -42,9 +50,12 @@ struct inc_bench_cg_cfg {
 int inc_bench_callgrind(const struct inc_bench_cg_cfg *cfg);
 
 /** The "--cg-run <path>" mode (inside valgrind): set up b, run cfg (one
- *  worker, the lat test with fixed_requests), write "requests R\npackets P\n"
- *  to path. Returns: 0 or a negative errno. */
+ *  worker, the lat test with fixed_requests), write "requests R\npackets P\n
+ *  loops L\n" to path. With idle_ms > 0 ("--cg-idle-ms"), start the server
+ *  and leave it idle that long instead (requests 0): for a polling backend
+ *  (one with a "loops" counter) the cost of an idle loop iteration.
+ *  Returns: 0 or a negative errno. */
 int inc_bench_callgrind_run(const struct inc_bench_backend *b, const struct inc_bench_env *env,
-			    const struct inc_bench_run_cfg *cfg, const char *path);
+			    const struct inc_bench_run_cfg *cfg, unsigned idle_ms, const char *path);
 
 #endif

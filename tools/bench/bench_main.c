@@ -41,6 +41,7 @@ struct options {
 	int plots;
 	int callgrind;
 	const char *cg_run;       /* hidden: inside valgrind */
+	unsigned cg_idle_ms;      /* hidden: --cg-run without requests, the stack idle this long */
 	uint64_t requests;
 	int verbose;
 	unsigned repeat;
@@ -156,7 +157,7 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 
 enum { O_BACKENDS = 256, O_WORKERS, O_TESTS, O_DURATION, O_RPS_CONNS, O_RPS_DEPTH, O_BULK_CHUNK,
        O_REFERENCE, O_OUT, O_NO_PLOTS, O_CPUS, O_PORT, O_STALL, O_CALLGRIND, O_REQUESTS, O_LIST,
-       O_CG_RUN, O_CORRUPT, O_REPEAT };
+       O_CG_RUN, O_CORRUPT, O_REPEAT, O_CG_IDLE_MS };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -179,6 +180,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"requests", required_argument, NULL, O_REQUESTS},
 		{"list", no_argument, NULL, O_LIST},
 		{"cg-run", required_argument, NULL, O_CG_RUN},
+		{"cg-idle-ms", required_argument, NULL, O_CG_IDLE_MS},
 		{"corrupt", no_argument, NULL, O_CORRUPT},
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"verbose", no_argument, NULL, 'v'},
@@ -257,6 +259,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			exit(0);
 		case O_CG_RUN:
 			o->cg_run = optarg;
+			break;
+		case O_CG_IDLE_MS:
+			o->cg_idle_ms = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case O_CORRUPT:
 			o->run.corrupt = 1;
@@ -526,7 +531,7 @@ int main(int argc, char **argv)
 		cfg.workers = 1;
 		cfg.tests = 1u << INC_BENCH_T_LAT;
 		cfg.fixed_requests = o.requests;
-		rc = inc_bench_callgrind_run(o.backends[0], &env, &cfg, o.cg_run);
+		rc = inc_bench_callgrind_run(o.backends[0], &env, &cfg, o.cg_idle_ms, o.cg_run);
 		inc_bench_guard_stop(&guard);
 		free(pattern);
 		return rc == 0 ? 0 : 1;

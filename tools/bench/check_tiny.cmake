@@ -13,10 +13,12 @@
 #         gone afterwards.
 # verify: with --corrupt (client 0 flips one bit of what it sends), each of
 #         the cps, lat and bulk1 tests must make the program exit 1 and
-#         report the failure in bench.json, on linux-lo and on lwip, and the
-#         server must be the one that found the bad byte.
-# callgrind: --callgrind on linux-lo and lwip (300 requests) must succeed and
-#         give positive instructions and packets per request.
+#         report the failure in bench.json, on inception, linux-lo and lwip,
+#         and the server must be the one that found the bad byte.
+# callgrind: --callgrind on inception, linux-lo and lwip (300 requests) must
+#         succeed and give positive instructions and packets per request.
+# The inception backend is included when the program has it (inc_stack was
+# built); its runs must also give every mbuf back (counter leaked_mbufs 0).
 
 cmake_minimum_required(VERSION 3.25)
 
@@ -73,16 +75,29 @@ function(check_png path)
   endif()
 endfunction()
 
+execute_process(COMMAND ${BENCH} --list OUTPUT_VARIABLE listed RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  fail("inc_bench --list exited with status ${rc}")
+endif()
+set(ib "")
+if(listed MATCHES "(^|\n)inception ")
+  set(ib "inception,")
+endif()
+
 if(MODE STREQUAL "verify")
   foreach(test cps lat bulk1)
-    run_bench(rc --backends linux-lo,lwip --workers 1 --tests ${test} --duration 0.1 --stall 20 --no-plots --corrupt)
+    run_bench(rc --backends ${ib}linux-lo,lwip --workers 1 --tests ${test} --duration 0.1 --stall 20 --no-plots --corrupt)
     if(NOT rc EQUAL 1)
       fail("--corrupt --tests ${test}: exit status ${rc}, expected 1 (a data error)")
     endif()
     file(READ ${OUT}/bench.json json)
     json_get(ok "${json}" ok)
     expect_eq("--corrupt --tests ${test}: overall ok" "${ok}" "OFF")
-    foreach(i 0 1)
+    set(idx 0 1)
+    if(ib)
+      list(APPEND idx 2)
+    endif()
+    foreach(i IN LISTS idx)
       json_get(b "${json}" results ${i} backend)
       json_get(rok "${json}" results ${i} ok)
       json_get(err "${json}" results ${i} error)
@@ -101,14 +116,18 @@ endif()
 if(MODE STREQUAL "callgrind")
   # Instruction counts: every backend measured, figures positive.
   file(REMOVE_RECURSE ${OUT})
-  execute_process(COMMAND ${BENCH} --callgrind --backends linux-lo,lwip --requests 300 --out ${OUT}
+  execute_process(COMMAND ${BENCH} --callgrind --backends ${ib}linux-lo,lwip --requests 300 --out ${OUT}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   message("${out}${err}")
   if(NOT rc EQUAL 0)
     fail("inc_bench --callgrind exited with status ${rc}")
   endif()
   file(READ ${OUT}/callgrind.json json)
-  foreach(i 0 1)
+  set(idx 0 1)
+  if(ib)
+    list(APPEND idx 2)
+  endif()
+  foreach(i IN LISTS idx)
     json_get(b "${json}" results ${i} backend)
     json_get(ok "${json}" results ${i} ok)
     expect_eq("${b} ok" "${ok}" "ON")
@@ -123,6 +142,9 @@ if(MODE STREQUAL "callgrind")
 endif()
 
 set(backends linux-lo linux-veth lwip)
+if(ib)
+  list(PREPEND backends inception)
+endif()
 set(workers 1 4)
 string(REPLACE ";" "," backend_list "${backends}")
 string(REPLACE ";" "," worker_list "${workers}")
@@ -193,6 +215,12 @@ foreach(i RANGE ${last})
   expect_eq("${tag} bulk streams acknowledged" "${s_streams}" "${c_streams}")
   expect_eq("${tag} bulk bytes verified by the server" "${s_bytes}" "${c_bytes}")
   expect_eq("${tag} server errors" "${s_err}" "0")
+  if(b STREQUAL "inception")
+    json_get(leaked "${json}" results ${i} counters leaked_mbufs)
+    expect_eq("${tag} mbufs not back in their pools" "${leaked}" "0")
+    json_get(pkts "${json}" results ${i} counters packets)
+    expect_positive("${tag} packets" "${pkts}")
+  endif()
   if(NOT md MATCHES "\\| ${b} \\| ${w}[^|]*\\|[^\n]+\\|")
     fail("bench.md has no row for ${tag}")
   endif()
