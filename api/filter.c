@@ -102,25 +102,6 @@ int inc_filter_install(struct inc_stack *s, const struct inc_filter_config *cfg,
   return 0;
 }
 
-int inc_filter_counters_get(const struct inc_filter *f, struct inc_filter_counters *out)
-{
-  unsigned i;
-  if (f == NULL || out == NULL) {
-    return -EINVAL;
-  }
-  memset(out, 0, sizeof(*out));
-  for (i = 0; i < f->workers; i++) {
-    const struct inc__fcnt *c = &f->cnt[i];
-    /* relaxed: counters only (pairs with the worker's relaxed stores) */
-    out->matched += __atomic_load_n(&c->matched, __ATOMIC_RELAXED);
-    out->consumed += __atomic_load_n(&c->consumed, __ATOMIC_RELAXED);
-    out->declined += __atomic_load_n(&c->declined, __ATOMIC_RELAXED);
-    out->monitored += __atomic_load_n(&c->monitored, __ATOMIC_RELAXED);
-    out->hidden += __atomic_load_n(&c->hidden, __ATOMIC_RELAXED);
-  }
-  return 0;
-}
-
 int inc_filter_remove(struct inc_filter *f, struct inc_filter_counters *last)
 {
   struct inc__ftab *old, *t = NULL;

@@ -87,7 +87,8 @@ static int udp_sum_ok(struct pbuf *p, struct netif *inp, unsigned ipoff, uint16_
       memcpy(&d4.addr, h + 16, 4);
       sum = inet_chksum_pseudo_partial(p, PROTO_UDP, ulen, ulen, &s4, &d4);
     }
-    pbuf_add_header(p, ipoff); /* cannot fail: the header was there */
+    pbuf_add_header_force(p, ipoff); /* cannot fail: the header was there (force: the
+                                     * driver's buffers are not PBUF_RAM) */
     return sum == 0;
   }
   return 1;
