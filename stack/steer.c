@@ -159,7 +159,8 @@ static int tcp_no_conn(void *ctx, struct pbuf *p, const struct tcp_hdr *tcphdr, 
   /* give the owner the whole IP packet: put the headers back in front */
   hlen = (uint16_t)(TCPH_HDRLEN_BYTES(tcphdr) + ip_current_header_tot_len());
   iph = ip_current_is_v6() ? (const void *)ip6_current_header() : (const void *)ip4_current_header();
-  iplen = ip_current_is_v6() ? (uint16_t)(IP6_HLEN + lwip_ntohs(IP6H_PLEN(ip6_current_header())))
+  /* IP6H_PLEN() is in host order already, IPH_LEN() is not */
+  iplen = ip_current_is_v6() ? (uint16_t)(IP6_HLEN + IP6H_PLEN(ip6_current_header()))
                              : lwip_ntohs(IPH_LEN(ip4_current_header()));
   if (pbuf_add_header_force(p, hlen) != 0 || p->payload != iph || p->tot_len != iplen) {
     /* lwIP had to split the TCP header across buffers: drop; the sender
