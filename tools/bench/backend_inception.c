@@ -30,7 +30,11 @@
  * to another core: 0 when every packet lands on its owner), "ring_full",
  * "drops", "leaked_mbufs" (mbufs not back in their pools after a run),
  * "loops" (run-loop iterations of all workers: the callgrind mode subtracts
- * the cost of idle polling with it).
+ * the cost of idle polling with it), "link_drops" and "tx_nomem" (the
+ * workers' netif counters: frames lost or refused at the link).
+ *
+ * Debugging aid: IB_CAPTURE=<prefix> in the environment captures every
+ * frame of the client's port (both directions) into <prefix>-p<port>-q<queue>.pcapng.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -50,6 +54,7 @@
 #include "bench_sys.h"
 #include "inception/eal.h"
 #include "inception_priv.h"
+#include "stack_priv.h" /* struct inc_worker: its netif counters */
 
 static unsigned pool_in_use(const struct inc_port *p)
 {
@@ -84,9 +89,21 @@ static void srv_start(struct inc_worker *w, void *arg)
 	ib_server_listen(&st->sw[inc_worker_index(w)], w);
 }
 
+/* Link-level losses of worker w's netif, into the run's counters. */
+static void count_netif(struct ib_state *st, const struct inc_worker *w)
+{
+	const struct inc_netif_counters *c = &w->nif[0].cnt;
+
+	atomic_fetch_add_explicit(&st->link_drops, c->tx_dropped + c->rx_nomem + c->rx_too_long + c->rx_bad_l4_cksum,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->tx_nomem, c->tx_nomem, memory_order_relaxed);
+}
+
 static void srv_stop(struct inc_worker *w, void *arg)
 {
 	struct ib_state *st = arg;
+
+	count_netif(st, w);
 
 	ib_server_abort(&st->sw[inc_worker_index(w)]);
 }
@@ -101,6 +118,8 @@ static int cli_poll(struct inc_worker *w, void *arg)
 static void cli_stop(struct inc_worker *w, void *arg)
 {
 	struct ib_state *st = arg;
+
+	count_netif(st, w);
 
 	ib_client_abort(&st->cw[inc_worker_index(w)]);
 }
@@ -309,6 +328,8 @@ static int ib_server_start(void *state, const struct inc_bench_server_cfg *cfg)
 	rc = start_stack(&st->cs, &st->cmem, &st->pa, k, lc, IB_CLIENT_IP, &ccb);
 	if (rc != 0)
 		goto fail;
+	if (getenv("IB_CAPTURE") != NULL)
+		inc_port_capture_start(&st->pa, INC_PORT_ALL_QUEUES, getenv("IB_CAPTURE"), NULL);
 	return 0;
 
 drv_fail:
@@ -407,6 +428,8 @@ static void ib_counters(void *state, struct inc_bench_counters *out)
 	inc_bench_counters_add(out, "drops", st->drops);
 	inc_bench_counters_add(out, "leaked_mbufs", st->leaked);
 	inc_bench_counters_add(out, "loops", st->loops);
+	inc_bench_counters_add(out, "link_drops", atomic_load(&st->link_drops));
+	inc_bench_counters_add(out, "tx_nomem", atomic_load(&st->tx_nomem));
 }
 
 const struct inc_bench_backend inc_bench_backend_inception = {

@@ -103,6 +103,7 @@ struct ib_state {
 	atomic_int stopping;
 	/* totals over the runs (counters) */
 	uint64_t packets, steered, ring_full, drops, leaked, loops;
+	_Atomic uint64_t link_drops, tx_nomem; /* added by each worker as it stops */
 };
 
 /* Single writer (the worker), read live by the main thread. */
