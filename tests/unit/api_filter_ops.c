@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "filter_priv.h"
+#include "lwip/ip.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
@@ -131,6 +132,17 @@ int afo_send(struct inc_worker *w, const struct afo_dgram *d)
   pbuf_free(p);
   udp_remove(pcb);
   return inc__errno_of(e);
+}
+
+int afo_inject(struct inc_worker *w, const uint8_t *ip, uint32_t len)
+{
+  struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+  if (p == NULL) {
+    return -ENOMEM;
+  }
+  memcpy(p->payload, ip, len);
+  ip_input(p, &w->nif[0].netif); /* consumes p */
+  return 0;
 }
 
 int afo_linklocal(struct inc_worker *w, uint8_t out[16])

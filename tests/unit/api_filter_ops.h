@@ -50,6 +50,11 @@ struct afo_dgram {
 };
 int afo_send(struct inc_worker *w, const struct afo_dgram *d);
 
+/* Hands an IP packet (bytes from the IP header on) to the worker's lwIP
+ * instance as if port 0 had received it (ip_input(): the IP input hooks, so
+ * the filters, run first). Returns 0 or -ENOMEM. */
+int afo_inject(struct inc_worker *w, const uint8_t *ip, uint32_t len);
+
 /* The worker's IPv6 link-local address of port 0; returns 1 once it is
  * valid (duplicate address detection done), 0 while tentative, -ENOENT. */
 int afo_linklocal(struct inc_worker *w, uint8_t out[16]);
