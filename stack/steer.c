@@ -127,6 +127,40 @@ static int send_to(struct inc_worker *w, unsigned dst, void *ptr, uint32_t arg)
   return rc;
 }
 
+/* Moves p->payload back over the TCP and IP headers (hlen bytes) and says
+ * whether p is then the whole IP packet: the headers contiguous in the first
+ * buffer, right in front of the TCP header, and (IPv4) the length the IP
+ * header gives.
+ * IPv6 is checked by content, and its payload length set from the packet:
+ * after ip6_reass() (lwIP 2.1.3) ip6_current_header() still points at the
+ * last fragment's header (ip6_input() updates only its local pointer to the
+ * reassembled header), and the reassembled header's payload length is 8
+ * bytes short (ip6_reass() counts from the fragment header it removed
+ * rather than from behind it); lwIP itself reads neither afterwards, but
+ * the owner's ip6_input() would cut the packet to that length. */
+static int restorable(struct pbuf *p, const struct tcp_hdr *tcphdr, uint16_t hlen)
+{
+  const uint8_t *ip;
+  if (pbuf_add_header_force(p, hlen) != 0) {
+    return 0;
+  }
+  ip = (const uint8_t *)p->payload;
+  if (p->len < hlen || ip + ip_current_header_tot_len() != (const uint8_t *)tcphdr) {
+    return 0;
+  }
+  if (ip_current_is_v6()) {
+    struct ip6_hdr *h6 = (struct ip6_hdr *)p->payload;
+    if (IP6H_V(h6) != 6 || p->tot_len < IP6_HLEN || memcmp(&h6->src, ip6_current_src_addr()->addr, 16) != 0 ||
+        memcmp(&h6->dest, ip6_current_dest_addr()->addr, 16) != 0) {
+      return 0;
+    }
+    IP6H_PLEN_SET(h6, (u16_t)(p->tot_len - IP6_HLEN)); /* not covered by the TCP checksum */
+    return 1;
+  }
+  return p->payload == (const void *)ip4_current_header() &&
+         p->tot_len == lwip_ntohs(IPH_LEN(ip4_current_header()));
+}
+
 /* A TCP segment lwIP found no connection for (upstream-patches/0004).
  * tcp_input() has turned the ports, sequence numbers and window of tcphdr to
  * host byte order in place. */
@@ -135,8 +169,7 @@ static int tcp_no_conn(void *ctx, struct pbuf *p, const struct tcp_hdr *tcphdr, 
   struct inc_worker *w = (struct inc_worker *)ctx;
   unsigned pi = port_index_of_netif(w, inp);
   struct inc_flow_key key;
-  uint16_t hlen, iplen;
-  const void *iph;
+  uint16_t hlen;
   int owner;
 
   if (pi == INC_STACK_MAX_PORTS) {
@@ -158,11 +191,7 @@ static int tcp_no_conn(void *ctx, struct pbuf *p, const struct tcp_hdr *tcphdr, 
   }
   /* give the owner the whole IP packet: put the headers back in front */
   hlen = (uint16_t)(TCPH_HDRLEN_BYTES(tcphdr) + ip_current_header_tot_len());
-  iph = ip_current_is_v6() ? (const void *)ip6_current_header() : (const void *)ip4_current_header();
-  /* IP6H_PLEN() is in host order already, IPH_LEN() is not */
-  iplen = ip_current_is_v6() ? (uint16_t)(IP6_HLEN + IP6H_PLEN(ip6_current_header()))
-                             : lwip_ntohs(IPH_LEN(ip4_current_header()));
-  if (pbuf_add_header_force(p, hlen) != 0 || p->payload != iph || p->tot_len != iplen) {
+  if (!restorable(p, tcphdr, hlen)) {
     /* lwIP had to split the TCP header across buffers: drop; the sender
      * retransmits */
     INC__CNT_ADD(w, drops[INC_DROP_UNRESTORABLE], 1);

@@ -20,6 +20,20 @@
  *     of a flow no core owns gets lwIP's normal answer;
  *   - an ARP/ND resolution made by one core serves all cores, and only one
  *     request goes out for a target at a time.
+ * IPv6 runs alongside IPv4 on every port (struct inc_stack_port): a
+ * link-local address, up to INC_STACK_IP6_ADDRS static /64 addresses and a
+ * default router, all usable as soon as inc_stack_start() returns (no DAD).
+ * Everything above holds for IPv6 as for IPv4: flow keys carry IPv6
+ * addresses, ephemeral ports of active opens are chosen so that the reply's
+ * RSS hash (IPv6 addresses and ports) lands on the opening core, segments on
+ * the wrong core are steered from the no-connection hook, fragments are
+ * reassembled where they land and then steered, ICMPv6 errors are steered
+ * by the flow they quote, and neighbour advertisements are shared by all
+ * cores with one solicitation per target at a time. Applications open IPv6
+ * connections and UDP sockets with lwIP's IPv6 types (tcp_new_ip_type(
+ * IPADDR_TYPE_V6), an ip_addr_t of type IPADDR_TYPE_V6) on a worker; a
+ * link-local peer address needs its zone (ip6_addr_assign_zone()) when a
+ * stack has more than one port.
  *
  * Memory: the caller provides it (inc_stack_footprint()), 64-byte aligned.
  * The stack's workers are DPDK lcores launched with rte_eal_remote_launch().

@@ -21,7 +21,8 @@ endif()
 # mbufs cross threads inside DPDK's rings and mempools, whose synchronisation
 # ThreadSanitizer cannot see (DPDK is not instrumented), see drivers.cmake.
 if(TARGET inc_stack AND TARGET inc_drv_test_support AND NOT INC_SANITIZE STREQUAL "thread")
-  add_library(inc_stack_test_support STATIC stack/sxfer.c stack/stack_env.cc stack/craft.c stack/stack_ops.c)
+  add_library(inc_stack_test_support STATIC stack/sxfer.c stack/stack_env.cc stack/craft.c stack/stack_ops.c
+    stack/stack_ops6.c)
   target_include_directories(inc_stack_test_support PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/stack
     ${CMAKE_SOURCE_DIR}/stack)
   target_link_libraries(inc_stack_test_support PUBLIC inc_stack inc_test_support inc_drv_test_support)
@@ -43,4 +44,13 @@ if(TARGET inc_stack AND TARGET inc_drv_test_support AND NOT INC_SANITIZE STREQUA
   target_compile_definitions(stack_tap_test PRIVATE INC_LINUX_PEER="$<TARGET_FILE:linux_peer>")
   add_dependencies(stack_tap_test linux_peer)
   set_property(TEST stack_tap_test${INC_TEST_SUFFIX} APPEND PROPERTY LABELS stack)
+
+  # IPv6: addresses and router, steering of segments, fragments and ICMPv6
+  # errors, neighbour discovery shared by the cores; over the software wire
+  # and over tap with Linux's IPv6 TCP as the peer.
+  inc_add_gtest(stack_ipv6_test stack_ipv6_test.cc)
+  target_link_libraries(stack_ipv6_test PRIVATE inc_stack_test_support inc_drv_test_support)
+  target_compile_definitions(stack_ipv6_test PRIVATE INC_LINUX_PEER="$<TARGET_FILE:linux_peer>")
+  add_dependencies(stack_ipv6_test linux_peer)
+  set_property(TEST stack_ipv6_test${INC_TEST_SUFFIX} APPEND PROPERTY LABELS stack)
 endif()

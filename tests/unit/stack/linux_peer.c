@@ -5,11 +5,14 @@
  * a 4-byte id, then payload bytes that depend on the id and the offset.
  *
  *   linux_peer server <port> <conns> <bytes> <timeout_s>
- *       accepts <conns> connections and verifies every byte of each stream
- *       (id, payload, length); closes each after the peer's FIN.
+ *   linux_peer server6 <port> <conns> <bytes> <timeout_s>
+ *       accepts <conns> connections (server: IPv4; server6: IPv6 only) and
+ *       verifies every byte of each stream (id, payload, length); closes
+ *       each after the peer's FIN.
  *   linux_peer client <ip> <port> <conns> <bytes> <id_base> <idle_ms> <timeout_s>
- *       opens <conns> connections, waits idle_ms once all are up, sends one
- *       stream on each, half-closes, and waits for the peer to close.
+ *       opens <conns> connections (to an IPv4 or IPv6 address), waits
+ *       idle_ms once all are up, sends one stream on each, half-closes, and
+ *       waits for the peer to close.
  * Exit status 0 only if every connection completed with every byte right.
  */
 #include <arpa/inet.h>
@@ -51,10 +54,11 @@ static int die(const char *what)
   return 2;
 }
 
-static int server(int port, int n, uint64_t bytes, double timeout)
+static int server(int port, int n, uint64_t bytes, double timeout, int v6)
 {
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), ep = epoll_create1(0), one = 1;
-  struct sockaddr_in a;
+  int lfd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), ep = epoll_create1(0), one = 1;
+  struct sockaddr_storage ss;
+  socklen_t alen;
   struct conn *c = calloc((size_t)n, sizeof(*c));
   int accepted = 0, complete = 0, bad = 0;
   double deadline = now_s() + timeout;
@@ -65,10 +69,20 @@ static int server(int port, int n, uint64_t bytes, double timeout)
     return die("setup");
   }
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(lfd, 4096) != 0) {
+  memset(&ss, 0, sizeof(ss));
+  if (v6) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    alen = sizeof(*a6);
+  } else {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    alen = sizeof(*a4);
+  }
+  if (bind(lfd, (struct sockaddr *)&ss, alen) != 0 || listen(lfd, 4096) != 0) {
     return die("bind/listen");
   }
   ev.events = EPOLLIN;
@@ -152,7 +166,9 @@ static int client(const char *ip, int port, int n, uint64_t bytes, uint32_t id_b
 {
   int ep = epoll_create1(0), i, up = 0, closed = 0, bad = 0, armed = 0;
   struct conn *c = calloc((size_t)n, sizeof(*c));
-  struct sockaddr_in a;
+  struct sockaddr_storage ss;
+  socklen_t alen;
+  int family = strchr(ip, ':') != NULL ? AF_INET6 : AF_INET;
   double deadline = now_s() + timeout, idle_until = 0;
   struct epoll_event ev, evs[64];
   static uint8_t buf[65536];
@@ -160,15 +176,33 @@ static int client(const char *ip, int port, int n, uint64_t bytes, uint32_t id_b
   if (ep < 0 || c == NULL) {
     return die("setup");
   }
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  inet_pton(AF_INET, ip, &a.sin_addr);
+  memset(&ss, 0, sizeof(ss));
+  if (family == AF_INET6) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    alen = sizeof(*a6);
+    if (inet_pton(AF_INET6, ip, &a6->sin6_addr) != 1) {
+      free(c);
+      close(ep);
+      return die("bad IPv6 address");
+    }
+  } else {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    alen = sizeof(*a4);
+    if (inet_pton(AF_INET, ip, &a4->sin_addr) != 1) {
+      free(c);
+      close(ep);
+      return die("bad IPv4 address");
+    }
+  }
   for (i = 0; i < n; i++) {
-    c[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    c[i].fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     c[i].id = id_base + (uint32_t)i;
     memcpy(c[i].idb, &c[i].id, 4);
-    if (c[i].fd < 0 || (connect(c[i].fd, (struct sockaddr *)&a, sizeof(a)) != 0 && errno != EINPROGRESS)) {
+    if (c[i].fd < 0 || (connect(c[i].fd, (struct sockaddr *)&ss, alen) != 0 && errno != EINPROGRESS)) {
       return die("connect");
     }
     ev.events = EPOLLOUT | EPOLLIN;
@@ -267,14 +301,15 @@ int main(int argc, char **argv)
 {
   setvbuf(stdout, NULL, _IOLBF, 0);
   xfer_pattern_fill(table);
-  if (argc == 6 && strcmp(argv[1], "server") == 0) {
-    return server(atoi(argv[2]), atoi(argv[3]), strtoull(argv[4], NULL, 10), atof(argv[5]));
+  if (argc == 6 && (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "server6") == 0)) {
+    return server(atoi(argv[2]), atoi(argv[3]), strtoull(argv[4], NULL, 10), atof(argv[5]),
+                  strcmp(argv[1], "server6") == 0);
   }
   if (argc == 9 && strcmp(argv[1], "client") == 0) {
     return client(argv[2], atoi(argv[3]), atoi(argv[4]), strtoull(argv[5], NULL, 10),
                   (uint32_t)strtoul(argv[6], NULL, 0), atoi(argv[7]), atof(argv[8]));
   }
-  fprintf(stderr, "usage: linux_peer server <port> <conns> <bytes> <timeout_s>\n"
+  fprintf(stderr, "usage: linux_peer server|server6 <port> <conns> <bytes> <timeout_s>\n"
                   "       linux_peer client <ip> <port> <conns> <bytes> <id_base> <idle_ms> <timeout_s>\n");
   return 2;
 }

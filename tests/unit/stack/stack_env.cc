@@ -66,6 +66,9 @@ std::string Side::start(inc_port* port, unsigned workers, unsigned first_lcore, 
   sp.open_batch = 8;
   sp.id_base = id_base;
   sp.tracked = 1;
+  if (tune) {
+    tune(cfg, sp);
+  }
   x = sxfer_new(&sp, &cfg.cb);
   if (x == nullptr) {
     return "sxfer_new";

@@ -28,6 +28,9 @@ struct Side {
   std::vector<unsigned> lcores;
   // If set, may wrap the workers' callbacks before the stack starts.
   std::function<void(inc_stack_callbacks&)> wrap;
+  // If set, may change the stack's configuration and the transfers' (e.g.
+  // IPv6 addresses and peer) before the stack starts.
+  std::function<void(inc_stack_config&, sxfer_params&)> tune;
 
   // Starts a stack of `workers` on lcores first_lcore.. serving `port` as
   // ip/24 (host order), each worker opening conns_per_worker transfers of

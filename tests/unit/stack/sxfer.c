@@ -68,7 +68,14 @@ static void on_start(struct inc_worker *w, void *arg)
     ops.listening = listening_tracked;
   }
   ops.current_core = current_core;
-  ip_addr_set_ip4_u32_val(peer, x->p.peer_ip4);
+  if (x->p.peer_v6) {
+    memset(&peer, 0, sizeof(peer));
+    IP_SET_TYPE_VAL(peer, IPADDR_TYPE_V6);
+    memcpy(ip_2_ip6(&peer)->addr, x->p.peer_ip6, 16);
+    ip6_addr_clear_zone(ip_2_ip6(&peer)); /* global addresses have no zone */
+  } else {
+    ip_addr_set_ip4_u32_val(peer, x->p.peer_ip4);
+  }
   if (xfer_start_ops(&sw->node, &peer, x->p.port, x->p.bytes, x->p.out_per_worker, 0,
                      x->p.id_base + (inc_worker_index(w) << 16), &ops, x->p.open_batch) != ERR_OK) {
     sw->start_failed = 1;

@@ -21,7 +21,9 @@ struct sxfer;
 
 struct sxfer_params {
   unsigned workers;
-  uint32_t peer_ip4;     /* network byte order */
+  uint32_t peer_ip4;     /* network byte order (when peer_v6 is 0) */
+  int peer_v6;           /* the peer is peer_ip6 (listeners are then IPv6 only) */
+  uint8_t peer_ip6[16];  /* network byte order */
   uint16_t port;
   uint32_t bytes;        /* per transfer */
   unsigned out_per_worker;
