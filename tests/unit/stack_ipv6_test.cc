@@ -430,6 +430,43 @@ TEST_F(StackIpv6Steering, FragmentsOfAFlow_AreReassembledWhereTheyLand_ThenSteer
   EXPECT_EQ(l1.drops[INC_DROP_UNRESTORABLE], l0.drops[INC_DROP_UNRESTORABLE]);
 }
 
+TEST_F(StackIpv6Steering, FragmentedDataSegmentOnTheWrongCore_ArrivesWholeAtTheOwner) {
+  // B, on the wire's other end, listens; A's worker 2 connects to it
+  Bare b;
+  const Addr6 baddr = in6("2001:2:0:1::2");
+  ASSERT_EQ(b.start(&wp.b, kWorkers, 1 + kWorkers, baddr), "");
+  for (unsigned w = 0; w < kWorkers; w++) {
+    ASSERT_EQ(on_worker(b.ep, w, [](inc_worker* wk) { return ops6_listen(wk, 5001); }), 0);
+  }
+  const unsigned owner = 2, lands = 0;
+  ops6_conn c{};
+  ASSERT_EQ(on_worker(st.ep, owner, [&](inc_worker* wk) { return ops6_open(wk, baddr.data(), 5001, &c); }), 0);
+  ASSERT_TRUE(eventually([&] { return poll(owner, c) != 0; }));
+  ASSERT_EQ(c.err, kConnected);
+  inc_stack_counters l0 = st.counters(lands), o0 = st.counters(owner);
+  // 64 bytes "from B" at the next sequence number, in two IPv6 fragments,
+  // landing on core 0: reassembled there, handed to core 2 whole
+  ASSERT_EQ(on_worker(st.ep, lands, [&](inc_worker* wk) {
+              return ops6_inject_tcp(wk, baddr.data(), 5001, ours.data(), c.lport, 0x18 /* PSH|ACK */,
+                                     c.rcv_nxt, c.snd_nxt, 64, 2);
+            }),
+            0);
+  ASSERT_TRUE(eventually([&] {
+    poll(owner, c);
+    return c.rx_len >= 64;
+  })) << "the data never reached the owner's connection";
+  EXPECT_EQ(c.rx_len, 64u) << "every byte, no more";
+  for (unsigned i = 0; i < 64; i++) {
+    ASSERT_EQ(c.rx[i], static_cast<uint8_t>(0xa5 ^ i)) << "byte " << i;
+  }
+  inc_stack_counters l1 = st.counters(lands), o1 = st.counters(owner);
+  EXPECT_EQ(l1.steered_out - l0.steered_out, 1u);
+  EXPECT_EQ(o1.steered_in - o0.steered_in, 1u);
+  EXPECT_EQ(l1.drops[INC_DROP_UNRESTORABLE], l0.drops[INC_DROP_UNRESTORABLE]);
+  abort(owner, c);
+  b.stop();
+}
+
 TEST_F(StackIpv6Steering, Icmpv6ErrorQuotingAFlow_IsSteeredToItsOwner_OthersStayLocal) {
   const unsigned owner = 3, lands = 0;
   ops6_conn c = open(owner, 7300);

@@ -203,6 +203,50 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
   return ERR_OK;
 }
 
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+  struct ops6_conn *c = (struct ops6_conn *)arg;
+  (void)err;
+  if (p == NULL) {
+    return ERR_OK; /* the peer's FIN */
+  }
+  if (c->rx_len < sizeof(c->rx)) {
+    u16_t room = (u16_t)(sizeof(c->rx) - c->rx_len);
+    pbuf_copy_partial(p, c->rx + c->rx_len, p->tot_len < room ? p->tot_len : room, 0);
+  }
+  c->rx_len += p->tot_len;
+  tcp_recved(pcb, p->tot_len);
+  pbuf_free(p);
+  return ERR_OK;
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+  (void)arg;
+  (void)pcb;
+  return err == ERR_OK ? ERR_OK : ERR_VAL; /* keep it; lwIP's tcp_recv_null takes its data */
+}
+
+int ops6_listen(struct inc_worker *w, uint16_t port)
+{
+  struct tcp_pcb *p = tcp_new_ip_type(IPADDR_TYPE_V6), *l;
+  (void)w;
+  if (p == NULL) {
+    return -ENOMEM;
+  }
+  if (tcp_bind(p, IP6_ADDR_ANY, port) != ERR_OK) {
+    tcp_close(p);
+    return -EADDRINUSE;
+  }
+  l = tcp_listen(p);
+  if (l == NULL) {
+    tcp_close(p);
+    return -ENOMEM;
+  }
+  tcp_accept(l, on_accept);
+  return 0;
+}
+
 int ops6_open(struct inc_worker *w, const uint8_t remote[16], uint16_t rport, struct ops6_conn *c)
 {
   ip_addr_t r;
@@ -218,6 +262,7 @@ int ops6_open(struct inc_worker *w, const uint8_t remote[16], uint16_t rport, st
   ip6_addr_clear_zone(ip_2_ip6(&r));
   tcp_arg(p, c);
   tcp_err(p, on_err);
+  tcp_recv(p, on_recv);
   rc = inc__tcp_connect(w, p, &r, rport, on_connected);
   if (rc != 0) {
     tcp_err(p, NULL);
@@ -237,6 +282,8 @@ int ops6_poll(struct inc_worker *w, struct ops6_conn *c)
   (void)w;
   if (c->pcb != NULL) {
     c->state = c->pcb->state;
+    c->snd_nxt = c->pcb->snd_nxt;
+    c->rcv_nxt = c->pcb->rcv_nxt;
   } else {
     c->state = CLOSED;
   }

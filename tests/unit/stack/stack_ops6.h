@@ -24,6 +24,9 @@ struct ops6_conn {
   uint8_t local[16];  /* the source address lwIP chose */
   uint32_t snd_nxt;   /* after the SYN: what a SYN|ACK or RST must acknowledge */
   int state;          /* lwIP's enum tcp_state, updated by ops6_poll() */
+  uint32_t rcv_nxt;   /* updated by ops6_poll() */
+  uint8_t rx[256];    /* the first bytes received */
+  unsigned rx_len;    /* bytes received (also beyond rx[]) */
   int err;            /* 1 once connected; lwIP's err_t (< 0) from the err callback; 0 before */
   unsigned err_core;  /* the worker that ran the err or connected callback */
 };
@@ -32,7 +35,12 @@ struct ops6_conn {
  * remote:rport. Returns 0 or a negative errno. */
 int ops6_open(struct inc_worker *w, const uint8_t remote[16], uint16_t rport, struct ops6_conn *c);
 
-/* Refreshes c->state from its pcb (if lwIP still has it). Returns c->err. */
+/* Listens on [::]:port on this worker; accepted connections stay open and
+ * their data is taken and dropped. Returns 0 or a negative errno. */
+int ops6_listen(struct inc_worker *w, uint16_t port);
+
+/* Refreshes c->state, snd_nxt and rcv_nxt from its pcb (if lwIP still has
+ * it). Returns c->err. */
 int ops6_poll(struct inc_worker *w, struct ops6_conn *c);
 
 /* Aborts c's pcb if lwIP still has it. Returns 0. */
