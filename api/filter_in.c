@@ -31,6 +31,7 @@ struct chain {
   struct pbuf *p;   /* the packet, p->payload at the IP header */
   uint32_t off;     /* offset of the UDP payload in the packet */
   uint32_t len;     /* UDP payload length */
+  int taken;        /* the consumer took p (inc_filter_pkt_take) */
 };
 
 static const struct inc__ftab *table_of(const struct inc_lwip_instance *inst)
@@ -158,6 +159,7 @@ int inc__filter_ip_input(void *ctx, struct pbuf *p, struct netif *inp)
   c.p = p;
   c.off = ipoff + UDP_HLEN_;
   c.len = (uint32_t)ulen - UDP_HLEN_;
+  c.taken = 0;
   pkt.worker = w->index;
   pkt.sport = k.sport;
   pkt.dport = k.dport;
@@ -165,8 +167,10 @@ int inc__filter_ip_input(void *ctx, struct pbuf *p, struct netif *inp)
   pkt.len = (uint32_t)p->len - c.off < c.len ? (uint32_t)p->len - c.off : c.len;
   pkt.tot_len = c.len;
   pkt.priv = &c;
-  if (inc__ftab_dispatch(t, INC_FILTER_UDP, w->index, &k, &pkt, NULL)) {
-    pbuf_free(p); /* consumed: the callback copied what it needed */
+  if (inc__ftab_dispatch(t, INC_FILTER_UDP, w->index, &k, &pkt, NULL) || c.taken) {
+    if (!c.taken) {
+      pbuf_free(p); /* consumed: the callback copied what it needed */
+    }
     return 1;
   }
   return 0;
@@ -185,7 +189,33 @@ long inc_filter_pkt_copy(const struct inc_filter_pkt *pkt, uint32_t off, void *d
     return 0;
   }
   n = c->len - off < len ? c->len - off : len;
+  if (c->taken) {
+    /* the consumer's chain now starts at the payload */
+    return (long)pbuf_copy_partial(c->p, dst, (u16_t)n, (u16_t)off);
+  }
   return (long)pbuf_copy_partial(c->p, dst, (u16_t)n, (u16_t)(c->off + off));
+}
+
+struct inc_buf *inc_filter_pkt_take(const struct inc_filter_pkt *pkt)
+{
+  struct chain *c;
+
+  if (pkt == NULL || pkt->priv == NULL || !inc__filter_is_consumer_pkt(pkt)) {
+    return NULL;
+  }
+  c = (struct chain *)(uintptr_t)pkt->priv; /* ours: the stack frame of inc__filter_ip_input */
+  if (c->taken) {
+    return NULL;
+  }
+  /* the headers are in the first piece (checked before dispatch) */
+  if (pbuf_remove_header(c->p, c->off) != 0) {
+    return NULL;
+  }
+  if (c->p->tot_len > c->len) {
+    pbuf_realloc(c->p, (u16_t)c->len); /* link-layer padding off the end */
+  }
+  c->taken = 1;
+  return (struct inc_buf *)c->p; /* raw.h: an inc_buf is lwIP's pbuf */
 }
 
 int inc__filter_tcp_accept(struct inc_worker *w, struct tcp_pcb *newpcb)

@@ -17,7 +17,10 @@ struct tcp_pcb;
  * see it (unless an exclusive consumer matches); if a consumer matches, it
  * takes the connection.
  * Thread: worker w. Returns: 1 (a consumer took newpcb: the caller must not
- * touch it again), 0 (deliver it to the listener as usual).
+ * touch it again and returns ERR_OK to lwIP: a consumer may have closed
+ * newpcb, never aborted it), 0 (deliver it to the listener as usual).
+ * Cost without TCP-accept filters: one acquire load. Implemented in
+ * api/filter_in.c.
  */
 int inc__filter_tcp_accept(struct inc_worker *w, struct tcp_pcb *newpcb);
 

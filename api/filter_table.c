@@ -12,10 +12,18 @@
  * inside one would wait for their own grace period: refused). The one
  * thread-local of this module. */
 static __thread unsigned in_callback;
+/* The packet shown to the consumer whose callback runs on this thread (NULL
+ * outside consumer callbacks): only it may be taken (inc_filter_pkt_take). */
+static __thread const struct inc_filter_pkt *consumer_pkt;
 
 int inc__filter_in_callback(void)
 {
   return in_callback != 0;
+}
+
+int inc__filter_is_consumer_pkt(const struct inc_filter_pkt *pkt)
+{
+  return pkt != NULL && pkt == consumer_pkt;
 }
 
 void inc__fkey_addr(const struct inc_addr *a, uint64_t out[2])
@@ -396,7 +404,7 @@ int inc__ftab_dispatch(const struct inc__ftab *t, enum inc_filter_kind kind, uns
 {
   unsigned i, cons_lo, mon_lo, mon_hi;
   struct inc_filter *consumer = NULL;
-  int hide;
+  int hide, r;
 
   if (t == NULL) {
     return 0;
@@ -436,7 +444,10 @@ int inc__ftab_dispatch(const struct inc__ftab *t, enum inc_filter_kind kind, uns
   if (consumer == NULL || worker >= consumer->workers) {
     return 0;
   }
-  if (call(consumer, pkt, conn) != 0) {
+  consumer_pkt = pkt;
+  r = call(consumer, pkt, conn);
+  consumer_pkt = NULL;
+  if (r != 0) {
     bump(&consumer->cnt[worker].consumed);
     return 1;
   }

@@ -106,6 +106,9 @@ int inc__ftab_dispatch(const struct inc__ftab *t, enum inc_filter_kind kind, uns
 
 /* 1 while the calling thread runs a filter callback. */
 int inc__filter_in_callback(void);
+/* 1 if pkt is what the consumer whose callback runs on this thread was
+ * shown (it may take the packet's buffers). */
+int inc__filter_is_consumer_pkt(const struct inc_filter_pkt *pkt);
 
 /* filter_in.c: the worker's IP input policy (inc_lwip_instance.ip_input),
  * ctx the published table. Returns 1 if a consumer took p. */

@@ -14,8 +14,9 @@
  * (an empty list matches everything):
  *   src   the sender's address: some entry has (src & mask) == (addr & mask),
  *         same family;
- *   dst   the receiver's address (one of the stack's, or a broadcast or
- *         multicast group), likewise;
+ *   dst   the destination address in the packet, likewise (UDP filters
+ *         run before lwIP decides whether the datagram is for the stack:
+ *         they also see broadcast, multicast and stray datagrams);
  *   sport, dport: some entry has (port & mask) == (entry.port & mask).
  * For TCP accepts, src/sport are the connecting peer's and dst/dport the
  * local end's. IPv6 zones (scope ids) are not compared.
@@ -31,21 +32,30 @@
  * IP and UDP headers and the UDP checksum have been checked (a datagram that
  * fails a check is left to lwIP, which drops it). Not filtered (they go to
  * lwIP unseen by any filter): IPv4 fragments (the hook runs before
- * reassembly, and non-first fragments carry no ports), IPv6 datagrams whose
+ * reassembly, and non-first fragments carry no ports; lwIP reassembles them
+ * and delivers the datagram to its UDP pcbs as usual), IPv6 datagrams whose
  * UDP header follows extension headers (fragments among them), datagrams whose
  * IP and UDP headers do not sit in the first buffer of the packet.
  * Buffer handoff: a callback reads the payload in place (zero-copy) during the
  * call; the payload may span several buffers (pkt->len of pkt->tot_len in the
- * first, inc_filter_pkt_copy() for the rest). After the callback returns, the
- * data is gone (consumed: freed by the filter; monitored: handed on to lwIP):
- * a consumer that needs it later copies it during the call.
+ * first, inc_filter_pkt_copy() for the rest). A consumer keeps it either by
+ * copying it during the call, or by taking the buffers themselves with
+ * inc_filter_pkt_take() (zero-copy; struct inc_buf of inception/raw.h, freed
+ * with inc_buf_free() on that worker). Otherwise the data is gone when the
+ * callback returns (consumed: freed by the filter; monitored: handed on to
+ * lwIP).
  *
  * TCP accepts: the filters run in the accept path of the stack's listeners
  * (raw API and sockets API), after the handshake, before the listener's owner
  * sees the connection: only connections to a port some listener listens on
  * are seen. A consumer receives the connection (struct inc_raw_conn, the raw
- * API's handle): from then on it owns it and sets its callbacks with the raw
- * API, on that worker, during the call.
+ * API's handle = lwIP's tcp_pcb): from then on it owns it and sets its
+ * callbacks with the raw API, on that worker, during the call. It may close
+ * the connection during the call, but not abort it (an abort frees it while
+ * lwIP's accept path still holds it): to refuse one, close it, or decline it.
+ *
+ * Lifetime: filters belong to one run of a stack. Remove every filter before
+ * inc_stack_stop() (a stack started again starts with no filter).
  *
  * Filters are stack-wide: installed once, they run on every worker. The
  * installed set is an immutable table published with RCU (QSBR); workers
@@ -67,6 +77,8 @@ extern "C" {
 
 struct inc_stack;
 struct inc_filter;
+/** A received buffer chain (include/inception/raw.h; lwIP's pbuf). */
+struct inc_buf;
 /** The raw API's connection handle (include/inception/raw.h). */
 struct inc_raw_conn;
 
@@ -134,9 +146,9 @@ typedef int (*inc_filter_udp_fn)(void *arg, const struct inc_filter_pkt *pkt);
  * connection, inside its lwIP instance. conn is the connection for a
  * consumer, NULL for a monitor.
  * Consumer: return 1 to take conn (the callback owns it from now on: it sets
- * its callbacks, or closes or aborts it, with the raw API, before returning),
- * 0 to decline it (the listener gets it). Monitor: the return value is
- * ignored.
+ * its callbacks, or closes it, with the raw API, before returning; it must not
+ * abort it during the call), 0 to decline it (the listener gets it).
+ * Monitor: the return value is ignored.
  * The callback must not block, and must not install or remove filters.
  */
 typedef int (*inc_filter_tcp_fn)(void *arg, const struct inc_filter_pkt *pkt, struct inc_raw_conn *conn);
@@ -194,11 +206,11 @@ static inline struct inc_addr inc_filter_prefix(enum inc_addr_family family, uns
  *   inc_filter_remove(). arg stays the caller's and must stay valid until
  *   inc_filter_remove() returns.
  * RCU: the calling thread need not be registered. Blocks for an RCU grace
- *   period (to free the previous table).
+ *   period when it replaces a table (to free the previous one).
  * Returns: 0; -EINVAL (a bad value in cfg: kind, mode, callback missing or of
  *   the other kind, a list longer than INC_FILTER_MAX_*, NULL list with a
  *   non-zero length, an entry whose family is unset or whose mask is of
- *   another family; s or out NULL), -EADDRINUSE (a consumer whose match set
+ *   another family; s or out NULL; s not running), -EADDRINUSE (a consumer whose match set
  *   overlaps an installed consumer's of the same kind: a packet could have
  *   two consumers), -ENOSPC (INC_FILTER_MAX filters installed), -ENOMEM,
  *   -EDEADLK (called from a filter callback).
@@ -232,6 +244,20 @@ int inc_filter_counters_get(const struct inc_filter *f, struct inc_filter_counte
  *   NULL, or pkt is a TCP accept's).
  */
 long inc_filter_pkt_copy(const struct inc_filter_pkt *pkt, uint32_t off, void *dst, uint32_t len);
+
+/**
+ * Takes a UDP datagram's buffers (zero-copy): the consumer owns the chain
+ * from now on. Its first piece starts at the UDP payload and the chain holds
+ * exactly the payload (inc_buf_total() == pkt->tot_len); pkt->data stays
+ * valid until the chain is freed.
+ * Thread: a UDP consumer's callback, during the call (the callback then
+ *   returns 1: the datagram is consumed whatever it returns).
+ * Ownership: the caller frees the chain with inc_buf_free() (raw.h) on this
+ *   worker's thread, during the call or later.
+ * RCU: none. Returns: the chain, or NULL (pkt NULL, not shown to a UDP
+ *   consumer (monitors never own the datagram), or already taken).
+ */
+struct inc_buf *inc_filter_pkt_take(const struct inc_filter_pkt *pkt);
 
 #ifdef __cplusplus
 }

@@ -145,6 +145,18 @@ int afo_inject(struct inc_worker *w, const uint8_t *ip, uint32_t len)
   return 0;
 }
 
+int64_t afo_buf_check_free(struct inc_worker *w, struct inc_buf *b)
+{
+  struct pbuf *p = (struct pbuf *)b;
+  static __thread uint8_t buf[65536];
+  int64_t id;
+  (void)w;
+  pbuf_copy_partial(p, buf, p->tot_len, 0);
+  id = afo_check(buf, p->tot_len);
+  pbuf_free(p);
+  return id;
+}
+
 int afo_linklocal(struct inc_worker *w, uint8_t out[16])
 {
   struct netif *nif = &w->nif[0].netif;

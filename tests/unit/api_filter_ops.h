@@ -55,6 +55,11 @@ int afo_send(struct inc_worker *w, const struct afo_dgram *d);
  * the filters, run first). Returns 0 or -ENOMEM. */
 int afo_inject(struct inc_worker *w, const uint8_t *ip, uint32_t len);
 
+/* Checks a datagram payload chain taken by a consumer (inc_filter_pkt_take)
+ * and frees it (lwIP's pbuf_free: an inc_buf is a pbuf). Returns its id, or
+ * -1 (wrong bytes, or the chain's total is not the datagram's length). */
+int64_t afo_buf_check_free(struct inc_worker *w, struct inc_buf *b);
+
 /* The worker's IPv6 link-local address of port 0; returns 1 once it is
  * valid (duplicate address detection done), 0 while tentative, -ENOENT. */
 int afo_linklocal(struct inc_worker *w, uint8_t out[16]);

@@ -66,20 +66,23 @@ struct Calls {
   std::vector<std::string> log;
   int consume_answer = 1;
   int in_cb_seen = -1;
+  int mon_may_take = -1, cons_may_take = -1;
 };
 
-int udp_mon(void* arg, const inc_filter_pkt*) {
+int udp_mon(void* arg, const inc_filter_pkt* pkt) {
   auto* c = static_cast<Calls*>(arg);
   c->log.push_back("mon");
   c->in_cb_seen = inc__filter_in_callback();
+  c->mon_may_take = inc__filter_is_consumer_pkt(pkt);
   return 1;  // ignored for a monitor
 }
 int udp_mon2(void* arg, const inc_filter_pkt*) {
   static_cast<Calls*>(arg)->log.push_back("mon2");
   return 0;
 }
-int udp_cons(void* arg, const inc_filter_pkt*) {
+int udp_cons(void* arg, const inc_filter_pkt* pkt) {
   auto* c = static_cast<Calls*>(arg);
+  c->cons_may_take = inc__filter_is_consumer_pkt(pkt);
   c->log.push_back("cons");
   return c->consume_answer;
 }
@@ -366,6 +369,9 @@ TEST(FilterTable, Dispatch_MonitorsRunBeforeTheConsumer_ExclusiveHidesThem_Decli
   EXPECT_EQ(inc__ftab_dispatch(d, INC_FILTER_UDP, 1, &k7, &pkt, nullptr), 1);
   EXPECT_EQ(calls.log, (std::vector<std::string>{"mon", "cons"}));
   EXPECT_EQ(calls.in_cb_seen, 1) << "a callback knows it is one";
+  EXPECT_EQ(calls.mon_may_take, 0) << "a monitor's view cannot be taken";
+  EXPECT_EQ(calls.cons_may_take, 1) << "the consumer's can";
+  EXPECT_EQ(inc__filter_is_consumer_pkt(&pkt), 0) << "not after the call";
   EXPECT_EQ(inc__filter_in_callback(), 0);
 
   calls.log.clear();
