@@ -121,7 +121,8 @@ int inc_raw_worker_fini(struct inc_worker *w);
 struct inc_raw_tcp_ops {
   /** A listener accepted c (the handshake is complete). Return 0 to keep it
    * (possibly after inc_raw_tcp_set()), or a negative errno to refuse it:
-   * the stack then aborts it (RST). NULL: every connection is kept. */
+   * the stack then aborts it (RST) and runs none of its callbacks, release
+   * included. NULL: every connection is kept. */
   int (*accept)(void *arg, struct inc_raw_conn *listener, struct inc_raw_conn *c);
   /** An active open is established. */
   void (*connected)(void *arg, struct inc_raw_conn *c);
@@ -208,12 +209,16 @@ int inc_raw_tcp_connect(struct inc_worker *w, const struct inc_addr *local, uint
                         struct inc_raw_conn **out);
 
 /**
- * Sets the callbacks and argument of connection c (e.g. in the accept
- * callback, or for a connection a consumer filter took).
+ * Sets the callbacks and argument of c (e.g. in the accept callback; a
+ * listener's apply to the connections it accepts from now on). A consumer
+ * filter's connection (inception/filter.h) becomes a raw API connection
+ * with this call, which its filter callback must make before returning
+ * (close and abort work on it without).
  * Thread: c's worker. Ownership: ops must outlive the connection.
  * RCU: none.
- * Returns: 0; -EINVAL (NULL c or ops); -ENOTCONN (c is a listener or gone);
- *   -ENOMEM (a filter's connection and no state left); -EPERM.
+ * Returns: 0; -EINVAL (NULL c or ops); -ENOTCONN (gone, or a pcb that is
+ *   neither this API's nor a filter's in its callback); -ENOMEM (no state
+ *   left); -EPERM.
  */
 int inc_raw_tcp_set(struct inc_raw_conn *c, const struct inc_raw_tcp_ops *ops, void *arg);
 
@@ -346,8 +351,11 @@ typedef void (*inc_raw_udp_recv_fn)(void *arg, struct inc_raw_udp *u, struct inc
 
 /**
  * Opens a UDP socket on worker w bound to local:port (port 0: an ephemeral
- * port). A datagram reaches the socket only on the worker RSS gives it:
- * open the same port on every worker to receive them all.
+ * port, chosen by the first inc_raw_udp_connect(), one whose replies hash to
+ * this worker, or by the first send). A datagram reaches the socket only on
+ * the worker RSS gives it (datagrams are not steered between workers, and
+ * IP fragments hash by address only): open the same port on every worker to
+ * receive them all.
  * local: NULL or INC_AF_NONE: every address, IPv4 and IPv6; else that
  *   address (0.0.0.0 / :: for every address of the family).
  * recv: NULL drops datagrams.

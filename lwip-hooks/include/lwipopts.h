@@ -56,7 +56,11 @@
 #define MEMP_NUM_FRAG_PBUF 32
 #define MEMP_NUM_ARP_QUEUE 64
 #define MEMP_NUM_ND6_QUEUE 64
-#define MEMP_NUM_PBUF 256
+/* PBUF_ROM/REF descriptors: one per segment of no-copy data that TCP holds
+ * until it is acknowledged (the raw API's INC_RAW_WRITE_NOCOPY), so they
+ * bound a worker's no-copy bytes in flight (256 were ~370 KB: three
+ * connections' send buffers) */
+#define MEMP_NUM_PBUF 2048
 #define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
 #define PBUF_POOL_SIZE 256 /* workers take PBUF_POOL from their mbuf pools (drivers/) */
 #define PBUF_POOL_BUFSIZE LWIP_MEM_ALIGN_SIZE(TCP_MSS + 40 + PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
@@ -116,7 +120,10 @@
 #define LWIP_TCP_KEEPALIVE 1
 #define TCP_LISTEN_BACKLOG 1
 #define TCP_DEFAULT_LISTEN_BACKLOG 255
-#define LWIP_TCP_PCB_NUM_EXT_ARGS 1
+/* per-pcb extension slots, each taken once per thread with
+ * tcp_ext_arg_alloc_id(): stack/'s flow tracking, api/'s raw API
+ * (api/raw_priv.h), and one spare for another api/ module */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS 3
 #define LWIP_CALLBACK_API 1
 #define TCP_OVERSIZE TCP_MSS
 
