@@ -640,6 +640,8 @@ struct TapParams {
   unsigned conns;  // each way
   uint32_t bytes;
   int idle_ms;     // Linux's client waits this long before sending
+  bool via_router; // Linux is our IPv6 router (by its link-local address) and
+                   // talks from an address off our link (on its loopback)
 };
 
 class StackIpv6Tap : public ::testing::TestWithParam<TapParams> {};
@@ -653,9 +655,10 @@ TEST_P(StackIpv6Tap, LinuxConnectsAndIsConnectedTo_OverIpv6_EveryByteVerifiedOnO
   ASSERT_EQ(ns.create(sub), "");
   // TapNs turns IPv6 off in the namespace; this test turns it back on for the
   // tap, with a static address and no DAD or router solicitations
-  char linux_ip6[64], our_ip6[64];
+  char linux_ip6[64], our_ip6[64], linux_far6[64];
   snprintf(linux_ip6, sizeof(linux_ip6), "2001:2:0:%x::1", sub);
   snprintf(our_ip6, sizeof(our_ip6), "2001:2:0:%x::2", sub);
+  snprintf(linux_far6, sizeof(linux_far6), "2001:2:0:ff%02x::1", sub);  // another /64
   const std::string tapconf = "net.ipv6.conf." + ns.tap;
   const std::string cmds[] = {
       "ip netns exec " + ns.ns + " sysctl -q -w " + tapconf + ".accept_dad=0 " + tapconf +
@@ -665,6 +668,18 @@ TEST_P(StackIpv6Tap, LinuxConnectsAndIsConnectedTo_OverIpv6_EveryByteVerifiedOnO
   };
   for (const auto& cmd : cmds) {
     ASSERT_EQ(system(cmd.c_str()), 0) << cmd;
+  }
+  // Linux's link-local address on the tap (the kernel makes its own only
+  // once the tap has a carrier: give it a known one now)
+  const std::string router = "fe80::1";
+  if (prm.via_router) {
+    const std::string cmds2[] = {
+        "ip -n " + ns.ns + " addr add " + router + "/64 dev " + ns.tap + " nodad",
+        "ip -n " + ns.ns + " addr add " + std::string(linux_far6) + "/128 dev lo",
+    };
+    for (const auto& cmd : cmds2) {
+      ASSERT_EQ(system(cmd.c_str()), 0) << cmd;
+    }
   }
   ASSERT_EQ(ns.enter(), "");
   inc_port port{};
@@ -688,19 +703,22 @@ TEST_P(StackIpv6Tap, LinuxConnectsAndIsConnectedTo_OverIpv6_EveryByteVerifiedOnO
   const unsigned per_worker = prm.conns / prm.workers;
   {
     Side s;
-    const Addr6 ours = in6(our_ip6), theirs = in6(linux_ip6);
+    // via the router, Linux's end of every connection is off our link
+    const Addr6 ours = in6(our_ip6), theirs = in6(prm.via_router ? linux_far6 : linux_ip6);
     s.tune = [&](inc_stack_config& c, sxfer_params& sp) {
       // dual stack: the IPv4 address stays, the transfers use IPv6
       c.ports[0].ip6_linklocal = 1;
       set_ip6(c.ports[0], 0, ours);
+      if (prm.via_router) memcpy(c.ports[0].ip6_gw, in6(router.c_str()).data(), 16);
       sp.peer_v6 = 1;
       memcpy(sp.peer_ip6, theirs.data(), 16);
     };
     const uint32_t our_ip4 = 0xc6120002u | (uint32_t(sub) << 8), linux_ip4 = our_ip4 - 1;
     ASSERT_EQ(s.start(&port, prm.workers, 1, our_ip4, linux_ip4, per_worker, prm.bytes, 0x08000000u), "");
-    ASSERT_EQ(client.start(ns, {"client", our_ip6, "5001", std::to_string(prm.conns), std::to_string(prm.bytes),
-                                "0x09000000", std::to_string(prm.idle_ms), "120"}),
-              "");
+    std::vector<std::string> cargs = {"client", our_ip6, "5001", std::to_string(prm.conns),
+                                      std::to_string(prm.bytes), "0x09000000", std::to_string(prm.idle_ms), "120"};
+    if (prm.via_router) cargs.push_back(linux_far6);  // Linux's client talks from off our link too
+    ASSERT_EQ(client.start(ns, cargs), "");
     const uint64_t total = uint64_t{per_worker} * prm.workers;
     auto end = std::chrono::steady_clock::now() + std::chrono::seconds(150);
     while ((sxfer_out_complete(s.x) < total || sxfer_in_complete(s.x) < prm.conns) &&
@@ -737,10 +755,12 @@ TEST_P(StackIpv6Tap, LinuxConnectsAndIsConnectedTo_OverIpv6_EveryByteVerifiedOnO
 }
 
 // 4 workers: see stack_tap_test.cc (DPDK 22.11's tap PMD and more queues).
-INSTANTIATE_TEST_SUITE_P(Tap, StackIpv6Tap, ::testing::Values(TapParams{4, 400, 16384, 4000}),
+INSTANTIATE_TEST_SUITE_P(Tap, StackIpv6Tap,
+                         ::testing::Values(TapParams{4, 1000, 16384, 4000, false},
+                                           TapParams{4, 200, 16384, 4000, true}),
                          [](const ::testing::TestParamInfo<TapParams>& pi) {
                            return std::to_string(pi.param.workers) + "workers_" + std::to_string(pi.param.conns) +
-                                  "connsEachWay";
+                                  "connsEachWay" + (pi.param.via_router ? "_ViaLinuxAsRouter" : "");
                          });
 
 }  // namespace

@@ -9,10 +9,10 @@
  *       accepts <conns> connections (server: IPv4; server6: IPv6 only) and
  *       verifies every byte of each stream (id, payload, length); closes
  *       each after the peer's FIN.
- *   linux_peer client <ip> <port> <conns> <bytes> <id_base> <idle_ms> <timeout_s>
- *       opens <conns> connections (to an IPv4 or IPv6 address), waits
- *       idle_ms once all are up, sends one stream on each, half-closes, and
- *       waits for the peer to close.
+ *   linux_peer client <ip> <port> <conns> <bytes> <id_base> <idle_ms> <timeout_s> [<source ip>]
+ *       opens <conns> connections (to an IPv4 or IPv6 address, from source
+ *       ip if given), waits idle_ms once all are up, sends one stream on
+ *       each, half-closes, and waits for the peer to close.
  * Exit status 0 only if every connection completed with every byte right.
  */
 #include <arpa/inet.h>
@@ -162,7 +162,31 @@ static int server(int port, int n, uint64_t bytes, double timeout, int v6)
   return complete == n && bad == 0 ? 0 : 1;
 }
 
-static int client(const char *ip, int port, int n, uint64_t bytes, uint32_t id_base, int idle_ms, double timeout)
+/* Binds fd to source address src (port chosen by the kernel). */
+static int bind_source(int fd, int family, const char *src)
+{
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  if (family == AF_INET6) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    a6->sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, src, &a6->sin6_addr) != 1) {
+      return -1;
+    }
+    return bind(fd, (struct sockaddr *)a6, sizeof(*a6));
+  }
+  {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    a4->sin_family = AF_INET;
+    if (inet_pton(AF_INET, src, &a4->sin_addr) != 1) {
+      return -1;
+    }
+    return bind(fd, (struct sockaddr *)a4, sizeof(*a4));
+  }
+}
+
+static int client(const char *ip, int port, int n, uint64_t bytes, uint32_t id_base, int idle_ms, double timeout,
+                  const char *src_ip)
 {
   int ep = epoll_create1(0), i, up = 0, closed = 0, bad = 0, armed = 0;
   struct conn *c = calloc((size_t)n, sizeof(*c));
@@ -202,6 +226,11 @@ static int client(const char *ip, int port, int n, uint64_t bytes, uint32_t id_b
     c[i].fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     c[i].id = id_base + (uint32_t)i;
     memcpy(c[i].idb, &c[i].id, 4);
+    if (c[i].fd >= 0 && src_ip != NULL && bind_source(c[i].fd, family, src_ip) != 0) {
+      free(c);
+      close(ep);
+      return die("bind to the source address");
+    }
     if (c[i].fd < 0 || (connect(c[i].fd, (struct sockaddr *)&ss, alen) != 0 && errno != EINPROGRESS)) {
       return die("connect");
     }
@@ -305,11 +334,11 @@ int main(int argc, char **argv)
     return server(atoi(argv[2]), atoi(argv[3]), strtoull(argv[4], NULL, 10), atof(argv[5]),
                   strcmp(argv[1], "server6") == 0);
   }
-  if (argc == 9 && strcmp(argv[1], "client") == 0) {
+  if ((argc == 9 || argc == 10) && strcmp(argv[1], "client") == 0) {
     return client(argv[2], atoi(argv[3]), atoi(argv[4]), strtoull(argv[5], NULL, 10),
-                  (uint32_t)strtoul(argv[6], NULL, 0), atoi(argv[7]), atof(argv[8]));
+                  (uint32_t)strtoul(argv[6], NULL, 0), atoi(argv[7]), atof(argv[8]), argc == 10 ? argv[9] : NULL);
   }
   fprintf(stderr, "usage: linux_peer server|server6 <port> <conns> <bytes> <timeout_s>\n"
-                  "       linux_peer client <ip> <port> <conns> <bytes> <id_base> <idle_ms> <timeout_s>\n");
+                  "       linux_peer client <ip> <port> <conns> <bytes> <id_base> <idle_ms> <timeout_s> [<source ip>]\n");
   return 2;
 }
