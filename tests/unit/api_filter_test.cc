@@ -816,9 +816,14 @@ TEST(ApiFilter, RemoveUnderTraffic_NoCallbackAfterRemoveReturns) {
   std::atomic<int> send_err{0};
   std::thread traffic([&] {
     uint32_t id = 0;
+    inc_chan_app* ep = nullptr;  // an endpoint belongs to one thread
+    if (inc_stack_endpoint_attach(p.b, &ep) != 0) {
+      send_err = -1;
+      return;
+    }
     while (!stop.load()) {
       for (unsigned w = 0; w < kWorkers; w++) {
-        int rc = on_worker(p.eb, w, [&](inc_worker* wk) {
+        int rc = on_worker(ep, w, [&](inc_worker* wk) {
           for (int i = 0; i < 8; i++) {
             afo_dgram d = dgram4(id++ % 2000, static_cast<uint16_t>(41000 + i), i % 2 ? kPortOther : kPortC, 200);
             int r = afo_send(wk, &d);
@@ -830,6 +835,7 @@ TEST(ApiFilter, RemoveUnderTraffic_NoCallbackAfterRemoveReturns) {
       }
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
+    inc_stack_endpoint_detach(ep);
   });
   uint64_t calls = 0;
   int rounds = 0;
