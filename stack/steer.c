@@ -108,10 +108,19 @@ static int tcp_port_ok(void *ctx, const struct tcp_pcb *pcb, uint16_t port)
 
 static int udp_port_ok(void *ctx, const struct udp_pcb *pcb, uint16_t port)
 {
-  if (pcb->remote_port == 0 || ip_addr_isany(&pcb->local_ip)) {
-    return 1;
+  const ip_addr_t *local = &pcb->local_ip;
+  if (pcb->remote_port == 0) {
+    return 1; /* udp_bind(): the remote end is not known yet */
   }
-  return inc__port_ok((struct inc_worker *)ctx, &pcb->local_ip, &pcb->remote_ip, pcb->remote_port, port, IP_PROTO_UDP);
+  if (ip_addr_isany(local)) {
+    /* udp_connect() of an unbound pcb: the reply comes back to the address
+     * udp_send() will send from (the route's, as udp_sendto() chooses it) */
+    struct netif *nif = ip_route(local, &pcb->remote_ip);
+    if (nif == NULL || (local = ip_netif_get_local_ip(nif, &pcb->remote_ip)) == NULL) {
+      return 1; /* no route: udp_send() fails anyway */
+    }
+  }
+  return inc__port_ok((struct inc_worker *)ctx, local, &pcb->remote_ip, pcb->remote_port, port, IP_PROTO_UDP);
 }
 
 /* ---- handing packets to their owner ------------------------------------ */

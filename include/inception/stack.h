@@ -34,6 +34,11 @@
  * IPADDR_TYPE_V6), an ip_addr_t of type IPADDR_TYPE_V6) on a worker; a
  * link-local peer address needs its zone (ip6_addr_assign_zone()) when a
  * stack has more than one port.
+ * UDP (IPv4 and IPv6): udp_connect() of an unbound pcb on a worker gets an
+ * ephemeral port whose replies hash to that worker. Datagrams are not
+ * steered: a UDP server binds its port on every worker (as listens are
+ * replicated), and a reply to a port that does not hash home lands on the
+ * worker the NIC picks.
  *
  * Memory: the caller provides it (inc_stack_footprint()), 64-byte aligned.
  * The stack's workers are DPDK lcores launched with rte_eal_remote_launch().

@@ -467,6 +467,56 @@ TEST_F(StackIpv6Steering, FragmentedDataSegmentOnTheWrongCore_ArrivesWholeAtTheO
   b.stop();
 }
 
+TEST_F(StackIpv6Steering, UdpConnectOverIpv6_ChoosesPortsWhoseRepliesReachTheOpeningWorker) {
+  // B echoes on [::]:6000 on every worker; each of A's workers connects 8
+  // unbound UDP pcbs to it and sends one datagram on each. UDP is not
+  // steered: a reply that hashed to another worker would find no pcb there.
+  Bare b;
+  const Addr6 baddr = in6("2001:2:0:1::2");
+  ASSERT_EQ(b.start(&wp.b, kWorkers, 1 + kWorkers, baddr), "");
+  udp_pcb* echo[kWorkers] = {};
+  for (unsigned w = 0; w < kWorkers; w++) {
+    ASSERT_EQ(on_worker(b.ep, w, [&](inc_worker* wk) { return ops6_udp_echo(wk, 6000, &echo[w]); }), 0);
+  }
+  constexpr unsigned kPer = 8;
+  ops6_udp u[kWorkers][kPer]{};
+  for (unsigned w = 0; w < kWorkers; w++) {
+    for (unsigned k = 0; k < kPer; k++) {
+      ASSERT_EQ(on_worker(st.ep, w, [&](inc_worker* wk) { return ops6_udp_open(wk, baddr.data(), 6000, &u[w][k]); }),
+                0);
+      ASSERT_EQ(on_worker(st.ep, w, [&](inc_worker* wk) { return ops6_udp_send(wk, &u[w][k], 100 + 37 * k); }), 0);
+    }
+  }
+  auto back = [&] {
+    unsigned n = 0;
+    for (unsigned w = 0; w < kWorkers; w++) {
+      n += static_cast<unsigned>(on_worker(st.ep, w, [&](inc_worker*) {
+        int sum = 0;
+        for (unsigned k = 0; k < kPer; k++) sum += static_cast<int>(u[w][k].rx_ok + u[w][k].rx_bad);
+        return sum;
+      }));
+    }
+    return n;
+  };
+  // a first datagram may wait for neighbour discovery; lwIP queues it
+  EXPECT_TRUE(eventually([&] { return back() == kWorkers * kPer; }, 30)) << back() << " of " << kWorkers * kPer;
+  for (unsigned w = 0; w < kWorkers; w++) {
+    for (unsigned k = 0; k < kPer; k++) {
+      SCOPED_TRACE("worker " + std::to_string(w) + " pcb " + std::to_string(k));
+      on_worker(st.ep, w, [&](inc_worker* wk) {
+        EXPECT_EQ(u[w][k].rx_ok, 1u);
+        EXPECT_EQ(u[w][k].rx_bad, 0u);
+        EXPECT_EQ(u[w][k].rx_elsewhere, 0u);
+        return ops6_udp_close(wk, u[w][k].pcb);
+      });
+    }
+  }
+  for (unsigned w = 0; w < kWorkers; w++) {
+    on_worker(b.ep, w, [&](inc_worker* wk) { return ops6_udp_close(wk, echo[w]); });
+  }
+  b.stop();
+}
+
 TEST_F(StackIpv6Steering, Icmpv6ErrorQuotingAFlow_IsSteeredToItsOwner_OthersStayLocal) {
   const unsigned owner = 3, lands = 0;
   ops6_conn c = open(owner, 7300);

@@ -12,6 +12,7 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
+#include "lwip/udp.h"
 #include "stack_priv.h"
 
 #define ETH_HLEN 14u
@@ -19,6 +20,11 @@
 #define FRAG_HLEN 8u
 #define TCP_HLEN_ 20u
 #define FRAME_MAX 512u
+
+static unsigned core_of(struct inc_worker *w)
+{
+  return w != NULL ? inc_worker_index(w) : ~0u;
+}
 
 static void wr16(uint8_t *p, uint16_t v)
 {
@@ -181,10 +187,6 @@ int ops6_inject_icmp_error(struct inc_worker *w, uint8_t type, uint8_t code, con
 
 /* ---- active opens --------------------------------------------------------- */
 
-static unsigned core_of(struct inc_worker *w)
-{
-  return w != NULL ? inc_worker_index(w) : ~0u;
-}
 
 static void on_err(void *arg, err_t err)
 {
@@ -308,6 +310,113 @@ int ops6_owner(struct inc_worker *w, const uint8_t local[16], uint16_t lport, co
   struct inc_flow_key k;
   inc_flow_key_v6(&k, IP_PROTO_TCP, w->stack->cfg.ports[0].port->port_id, local, lport, remote, rport);
   return inc_flow_lookup(w->stack->flows, &k);
+}
+
+/* ---- UDP -------------------------------------------------------------------- */
+
+static uint8_t udp_pattern(uint16_t port, unsigned i)
+{
+  return (uint8_t)(0x5a ^ i ^ port ^ (port >> 8));
+}
+
+static void echo_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+  struct pbuf *q = pbuf_alloc(PBUF_TRANSPORT, p->tot_len, PBUF_RAM);
+  (void)arg;
+  if (q != NULL) {
+    pbuf_copy(q, p);
+    udp_sendto(pcb, q, addr, port);
+    pbuf_free(q);
+  }
+  pbuf_free(p);
+}
+
+int ops6_udp_echo(struct inc_worker *w, uint16_t port, struct udp_pcb **out)
+{
+  struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V6);
+  (void)w;
+  if (pcb == NULL) {
+    return -ENOMEM;
+  }
+  if (udp_bind(pcb, IP6_ADDR_ANY, port) != ERR_OK) {
+    udp_remove(pcb);
+    return -EADDRINUSE;
+  }
+  udp_recv(pcb, echo_recv, NULL);
+  *out = pcb;
+  return 0;
+}
+
+static void back_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+  struct ops6_udp *u = (struct ops6_udp *)arg;
+  unsigned i, ok = 1;
+  (void)pcb;
+  (void)addr;
+  (void)port;
+  if (core_of(inc_worker_self()) != u->opener) {
+    u->rx_elsewhere++;
+  }
+  for (i = 0; i < p->tot_len && ok; i++) {
+    ok = pbuf_get_at(p, (u16_t)i) == udp_pattern(u->lport, i);
+  }
+  if (ok) {
+    u->rx_ok++;
+  } else {
+    u->rx_bad++;
+  }
+  pbuf_free(p);
+}
+
+int ops6_udp_open(struct inc_worker *w, const uint8_t remote[16], uint16_t rport, struct ops6_udp *u)
+{
+  ip_addr_t r;
+  err_t err;
+  struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V6);
+  if (pcb == NULL) {
+    return -ENOMEM;
+  }
+  memset(u, 0, sizeof(*u));
+  memset(&r, 0, sizeof(r));
+  IP_SET_TYPE_VAL(r, IPADDR_TYPE_V6);
+  memcpy(ip_2_ip6(&r)->addr, remote, 16);
+  ip6_addr_clear_zone(ip_2_ip6(&r));
+  u->opener = core_of(w);
+  udp_recv(pcb, back_recv, u);
+  err = udp_connect(pcb, &r, rport);
+  if (err != ERR_OK) {
+    udp_remove(pcb);
+    return inc__errno_of(err);
+  }
+  u->pcb = pcb;
+  u->lport = pcb->local_port;
+  return 0;
+}
+
+int ops6_udp_send(struct inc_worker *w, struct ops6_udp *u, unsigned len)
+{
+  struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+  unsigned i;
+  err_t err;
+  (void)w;
+  if (p == NULL) {
+    return -ENOMEM;
+  }
+  for (i = 0; i < len; i++) {
+    pbuf_put_at(p, (u16_t)i, udp_pattern(u->lport, i));
+  }
+  err = udp_send(u->pcb, p);
+  pbuf_free(p);
+  return inc__errno_of(err);
+}
+
+int ops6_udp_close(struct inc_worker *w, struct udp_pcb *pcb)
+{
+  (void)w;
+  if (pcb != NULL) {
+    udp_remove(pcb);
+  }
+  return 0;
 }
 
 /* ---- lwIP's view ---------------------------------------------------------- */

@@ -16,6 +16,7 @@ extern "C" {
 #endif
 
 struct tcp_pcb;
+struct udp_pcb;
 
 /* The outcome of an active open, written by its owner worker only. */
 struct ops6_conn {
@@ -65,6 +66,34 @@ int ops6_inject_tcp(struct inc_worker *w, const uint8_t src[16], uint16_t sport,
  * have sent). Returns 0 or a negative errno. */
 int ops6_inject_icmp_error(struct inc_worker *w, uint8_t type, uint8_t code, const uint8_t router[16],
                            const uint8_t local[16], uint16_t lport, const uint8_t remote[16], uint16_t rport);
+
+/* ---- UDP ---- */
+
+/* A connected UDP pcb and what came back to it (owner-only fields). */
+struct ops6_udp {
+  struct udp_pcb *pcb;
+  uint16_t lport;
+  unsigned opener;     /* the worker that opened it */
+  unsigned rx_ok;      /* datagrams back, every byte as sent */
+  unsigned rx_bad;     /* datagrams back with a wrong length or byte */
+  unsigned rx_elsewhere; /* its callback ran on another worker */
+};
+
+/* Binds an echo pcb on [::]:port on this worker: every datagram goes back
+ * to its sender, copied. *out: the pcb (close it with ops6_udp_close()).
+ * Returns 0 or a negative errno. */
+int ops6_udp_echo(struct inc_worker *w, uint16_t port, struct udp_pcb **out);
+
+/* udp_connect() of a new IPv6 pcb to remote:rport (the stack's port hook
+ * chooses the ephemeral port). Returns 0 or a negative errno. */
+int ops6_udp_open(struct inc_worker *w, const uint8_t remote[16], uint16_t rport, struct ops6_udp *u);
+
+/* Sends one datagram of len pattern bytes (pattern of u's port). Returns 0
+ * or a negative errno. */
+int ops6_udp_send(struct inc_worker *w, struct ops6_udp *u, unsigned len);
+
+/* Removes a UDP pcb of this worker. Returns 0. */
+int ops6_udp_close(struct inc_worker *w, struct udp_pcb *pcb);
 
 /* IPv6 fragments this worker's lwIP received (lwIP's ip6_frag.recv). */
 int ops6_frags_received(struct inc_worker *w);
