@@ -504,6 +504,50 @@ TEST(ApiFilter, ExclusiveConsumer_HidesItsDatagramsFromMonitors_OthersStillSeeTh
   }
 }
 
+// A callback that tries to remove its own filter (refused: it would wait for
+// its own grace period) and to install another, then declines.
+struct SelfRemover {
+  inc_filter* self = nullptr;
+  inc_stack* s = nullptr;
+  std::atomic<int> remove_rc{1}, install_rc{1};
+  std::atomic<uint64_t> n{0};
+};
+
+int udp_self_remove(void* arg, const inc_filter_pkt*) {
+  auto* r = static_cast<SelfRemover*>(arg);
+  r->remove_rc = inc_filter_remove(r->self, nullptr);
+  inc_filter_config c{};
+  c.kind = INC_FILTER_UDP;
+  c.mode = INC_FILTER_MONITOR;
+  c.udp = udp_self_remove;
+  c.arg = arg;
+  inc_filter* f = nullptr;
+  r->install_rc = inc_filter_install(r->s, &c, &f);
+  r->n++;
+  return 0;
+}
+
+TEST(ApiFilter, InstallOrRemoveFromACallback_IsRefusedWithEdeadlk) {
+  Pair p;
+  ASSERT_EQ(p.start(), "");
+  Sink c_sink(p, kPortC);
+  ASSERT_EQ(warm_up(p, c_sink, false), "");
+  uint64_t base = c_sink.got();
+  SelfRemover r;
+  r.s = p.a;
+  Filter c(INC_FILTER_UDP, INC_FILTER_CONSUME, &r);
+  c.c.udp = udp_self_remove;
+  c.dport.push_back({kPortC, 0xffff});
+  ASSERT_EQ(c.install(p.a), 0);
+  r.self = c.f;
+  std::vector<afo_dgram> ds = {dgram4(1, 30000, kPortC, 50)};
+  ASSERT_EQ(send_all(p, ds, [&] { return c_sink.got() - base; }), "");
+  EXPECT_EQ(r.n.load(), 1u);
+  EXPECT_EQ(r.remove_rc.load(), -EDEADLK);
+  EXPECT_EQ(r.install_rc.load(), -EDEADLK);
+  EXPECT_EQ(c.remove(), 0) << "the filter is still installed and removable";
+}
+
 TEST(ApiFilter, DecliningConsumer_LeavesTheDatagramToLwip) {
   Pair p;
   ASSERT_EQ(p.start(), "");
