@@ -243,6 +243,8 @@ static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		job_end(c->cw, -ECONNRESET, "receive");
 		return ERR_ABRT;
 	}
+	int closed = 0; /* c_message closed the pcb (FIN): it is no longer ours to abort */
+
 	tcp_recved(pcb, p->tot_len);
 	for (const struct pbuf *q = p; q != NULL && rc == 0; q = q->next) {
 		const uint8_t *b = q->payload;
@@ -264,6 +266,7 @@ static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 			if (rc != 0)
 				break;
 		}
+		closed |= rc == 1;
 		if (rc == 1 && (len > 0 || q->next != NULL)) {
 			struct inc_bench_client_job *job = c->cw->job;
 
@@ -275,7 +278,7 @@ static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	pbuf_free(p);
 	if (rc < 0) {
 		job_end(c->cw, rc, "receive");
-		return ERR_ABRT;
+		return closed ? ERR_OK : ERR_ABRT; /* ERR_ABRT only for a pcb we aborted */
 	}
 	return ERR_OK;
 }
