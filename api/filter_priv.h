@@ -18,10 +18,9 @@ struct tcp_pcb;
  * takes the connection.
  * Thread: worker w. Returns: 1 (a consumer took newpcb: the caller must not
  * touch it again and returns ERR_OK to lwIP: a consumer may have closed
- * newpcb; the public contract (filter.h) forbids aborting it during the call,
- * so a caller need not detect an abort, though it may, as the raw API's
- * accept path does, and then return ERR_ABRT), 0 (deliver it to the
- * listener as usual).
+ * newpcb; it may abort it only where the caller detects that and returns
+ * ERR_ABRT to lwIP, as the raw API's accept path does (filter.h tells
+ * consumers so)), 0 (deliver it to the listener as usual).
  * Cost without TCP-accept filters: one acquire load. Implemented in
  * api/filter_in.c.
  */

@@ -50,9 +50,12 @@
  * sees the connection: only connections to a port some listener listens on
  * are seen. A consumer receives the connection (struct inc_raw_conn, the raw
  * API's handle = lwIP's tcp_pcb): from then on it owns it and sets its
- * callbacks with the raw API, on that worker, during the call. It may close
- * the connection during the call, but not abort it (an abort frees it while
- * lwIP's accept path still holds it): to refuse one, close it, or decline it.
+ * callbacks with the raw API (inc_raw_tcp_set()), on that worker, during the
+ * call. It may close the connection during the call. It may abort it
+ * (inc_raw_tcp_abort()) only on the raw API's listeners, whose accept path
+ * detects it; a listener of the sequential or sockets API does not (an abort
+ * would free the connection while that accept path still holds it): there,
+ * close it or decline it.
  *
  * Lifetime: filters belong to one run of a stack. Remove every filter before
  * inc_stack_stop() (a stack started again starts with no filter).
@@ -146,8 +149,9 @@ typedef int (*inc_filter_udp_fn)(void *arg, const struct inc_filter_pkt *pkt);
  * connection, inside its lwIP instance. conn is the connection for a
  * consumer, NULL for a monitor.
  * Consumer: return 1 to take conn (the callback owns it from now on: it sets
- * its callbacks, or closes it, with the raw API, before returning; it must not
- * abort it during the call), 0 to decline it (the listener gets it).
+ * its callbacks, or closes it, with the raw API, before returning; aborting
+ * it during the call: see the top of this file), 0 to decline it (the
+ * listener gets it).
  * Monitor: the return value is ignored.
  * The callback must not block, and must not install or remove filters.
  */

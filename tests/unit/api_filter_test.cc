@@ -19,6 +19,7 @@
 
 #include "api_filter_ops.h"
 #include "inception/filter.h"
+#include "inception/raw.h"
 #include "inception/stack_call.h"
 #include "stack_env.h"
 #include "wire_pair.h"
@@ -74,6 +75,8 @@ struct Pair {
     cfg.ports[0].ip6_linklocal = v6 ? 1 : 0;
     cfg.idle = INC_STACK_IDLE_YIELD;  // more workers than cores
     cfg.app_endpoints = 2;
+    // the raw API's per-worker state (if a test used it) goes with the worker
+    cfg.cb.worker_stop = [](inc_worker* w, void*) { (void)inc_raw_worker_fini(w); };
     size_t len = inc_stack_footprint(&cfg);
     if (len == 0 || posix_memalign(mem, 64, len) != 0) return "memory";
     int rc = inc_stack_start(s, *mem, len, &cfg);
@@ -847,6 +850,91 @@ void tcp_accepts(bool v6) {
 TEST(ApiFilter, TcpAcceptConsumer_TakesMatchingConnections_TheListenerGetsTheRest) { tcp_accepts(false); }
 
 TEST(ApiFilter, TcpAcceptConsumerOverIpv6LinkLocal_TakesMatchingConnections) { tcp_accepts(true); }
+
+// The whole path through the raw API: its listeners' accept path runs the
+// filters; the consumer makes the connection a raw API one (inc_raw_tcp_set)
+// and answers, or aborts it (which the raw API's accept path allows).
+struct RawSrv {
+  std::atomic<uint64_t> listener_got{0}, consumer_got{0}, aborted{0}, bad{0};
+};
+
+const inc_raw_tcp_ops kRawConsumerOps = {};  // no callbacks: data dropped
+
+int raw_listener_accept(void* arg, inc_raw_conn*, inc_raw_conn* c) {
+  auto* s = static_cast<RawSrv*>(arg);
+  s->listener_got++;
+  if (inc_raw_tcp_write(c, "L", 1, 0) != 1) s->bad++;
+  if (inc_raw_tcp_close(c) != 0) s->bad++;
+  return 0;
+}
+
+int raw_consume(void* arg, const inc_filter_pkt* pkt, inc_raw_conn* conn) {
+  auto* s = static_cast<RawSrv*>(arg);
+  if (pkt->sport % 4 == 3) {
+    s->aborted++;
+    if (inc_raw_tcp_abort(conn) != 0) s->bad++;
+    return 1;
+  }
+  if (inc_raw_tcp_set(conn, &kRawConsumerOps, s) != 0) s->bad++;
+  if (inc_raw_tcp_write(conn, "C", 1, 0) != 1) s->bad++;
+  if (inc_raw_tcp_close(conn) != 0) s->bad++;
+  s->consumer_got++;
+  return 1;
+}
+
+TEST(ApiFilter, TcpAcceptConsumerOnRawApiListeners_OwnsTheConnectionThroughTheRawApi) {
+  Pair p;
+  ASSERT_EQ(p.start(), "");
+  RawSrv srv;
+  static const inc_raw_tcp_ops listener_ops = {raw_listener_accept, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  inc_raw_conn* ls[kWorkers] = {};
+  ASSERT_EQ(inc_raw_tcp_listen_all(p.a, p.ea, nullptr, 7100, 0, &listener_ops, &srv, ls), 0);
+  Filter c(INC_FILTER_TCP_ACCEPT, INC_FILTER_CONSUME, &srv);
+  c.c.tcp = raw_consume;
+  c.dport.push_back({7100, 0xffff});
+  c.sport.push_back({1, 1});
+  ASSERT_EQ(c.install(p.a), 0);
+
+  const unsigned n = 24;
+  std::vector<afo_client> cl(n);
+  uint8_t dst[16] = {};
+  uint32_t be = htonl(kA);
+  std::memcpy(dst, &be, 4);
+  for (unsigned i = 0; i < n; i++) {
+    ASSERT_EQ(on_worker(p.eb, i % kWorkers, [&](inc_worker* wk) { return afo_connect(wk, 4, dst, 7100, &cl[i]); }),
+              0);
+  }
+  ASSERT_TRUE(wait_for([&] {
+    for (auto& x : cl) {
+      if (__atomic_load_n(&x.state, __ATOMIC_ACQUIRE) == 0) return false;
+    }
+    return true;
+  }, 60000)) << "connections did not end";
+  unsigned even = 0, odd1 = 0, odd3 = 0;
+  for (auto& x : cl) {
+    if ((x.lport & 1) == 0) {
+      even++;
+      EXPECT_EQ(x.state, 1);
+      EXPECT_EQ(x.first, 'L') << "port " << x.lport;
+    } else if (x.lport % 4 == 1) {
+      odd1++;
+      EXPECT_EQ(x.state, 1);
+      EXPECT_EQ(x.first, 'C') << "port " << x.lport;
+    } else {
+      odd3++;
+      EXPECT_EQ(x.state, 2) << "port " << x.lport << ": the consumer reset it";
+      EXPECT_EQ(x.first, -1);
+    }
+  }
+  EXPECT_GT(even, 0u);
+  EXPECT_GT(odd1 + odd3, 0u);
+  EXPECT_EQ(srv.bad.load(), 0u);
+  EXPECT_EQ(srv.listener_got.load(), even);
+  EXPECT_EQ(srv.consumer_got.load(), odd1);
+  EXPECT_EQ(srv.aborted.load(), odd3);
+  EXPECT_EQ(c.remove(), 0);
+  EXPECT_EQ(inc_raw_tcp_close_all(p.a, p.ea, ls), 0);
+}
 
 // Installs and removes filters while datagrams flow: once remove returns, the
 // callback never runs again (its argument is freed at once: ASan would see a
