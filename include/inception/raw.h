@@ -185,7 +185,8 @@ int inc_raw_tcp_listen_all(struct inc_stack *s, struct inc_chan_app *ep, const s
 /**
  * Closes the listeners of inc_raw_tcp_listen_all() (NULL entries are
  * skipped and every entry is set to NULL).
- * Thread: the thread of ep. RCU: none.
+ * Thread: the thread of ep. Ownership: the listener handles are invalid
+ *   afterwards. RCU: none.
  * Returns: 0, or the first error (-EINVAL for NULL arguments).
  */
 int inc_raw_tcp_close_all(struct inc_stack *s, struct inc_chan_app *ep, struct inc_raw_conn **listeners);
@@ -238,21 +239,22 @@ int inc_raw_tcp_set(struct inc_raw_conn *c, const struct inc_raw_tcp_ops *ops, v
  * RCU: none.
  * Returns: bytes queued (1..len; 0 if len is 0); -EAGAIN (no send space or
  *   memory now: wait for a sent or poll callback); -EINVAL (NULL c, or NULL
- *   data with len > 0, unknown flags); -ENOTCONN (not connected, or gone);
- *   -EPIPE (the sending side was shut down); -EPERM.
+ *   data with len > 0, unknown flags); -ENOTCONN (a listener, closing, or
+ *   gone; a connection being opened queues); -EPIPE (the sending side was
+ *   shut down); -EPERM.
  */
 long inc_raw_tcp_write(struct inc_raw_conn *c, const void *data, size_t len, unsigned flags);
 
 /**
  * Sends what is queued now (instead of at the end of the loop iteration).
- * Thread: c's worker. RCU: none.
+ * Thread: c's worker. Ownership: none. RCU: none.
  * Returns: 0; -ENOTCONN; -ENOMEM (retried later by the stack); -EPERM.
  */
 int inc_raw_tcp_output(struct inc_raw_conn *c);
 
 /**
  * Bytes the send buffer takes now (what inc_raw_tcp_write() would queue at
- * most). Thread: c's worker. RCU: none.
+ * most). Thread: c's worker. Ownership: none. RCU: none.
  * Returns: the count; -ENOTCONN; -EPERM.
  */
 long inc_raw_tcp_sndbuf(const struct inc_raw_conn *c);
@@ -261,7 +263,8 @@ long inc_raw_tcp_sndbuf(const struct inc_raw_conn *c);
  * The application consumed len bytes of received data: the receive window
  * opens by len. Every received byte must be reported once, in any number
  * of calls.
- * Thread: c's worker. RCU: none.
+ * Thread: c's worker. Ownership: none (the buffers are freed apart, with
+ *   inc_buf_free()). RCU: none.
  * Returns: 0; -EINVAL (len is more than was received and not yet reported);
  *   -ENOTCONN; -EPERM.
  */
@@ -292,7 +295,8 @@ int inc_raw_tcp_close(struct inc_raw_conn *c);
  * RD then WR, or WR and the peer's end of stream delivered) the handle is
  * released as by inc_raw_tcp_close() (on return, or after the end-of-stream
  * callback returns).
- * Thread: c's worker. RCU: none.
+ * Thread: c's worker. Ownership: the handle is invalid on return when both
+ *   directions are finished. RCU: none.
  * Returns: 0; -EINVAL (bad how, NULL c); -ENOTCONN (not connected, a
  *   listener, or gone); -EPERM.
  */
@@ -309,7 +313,7 @@ int inc_raw_tcp_abort(struct inc_raw_conn *c);
 /**
  * TCP_NODELAY: on: segments leave at once (Nagle's algorithm off, RFC 9293
  * 3.7.4); off: small segments wait for outstanding data to be acknowledged.
- * Thread: c's worker. RCU: none. Returns: 0; -ENOTCONN; -EINVAL; -EPERM.
+ * Thread: c's worker. Ownership: none. RCU: none. Returns: 0; -ENOTCONN; -EINVAL; -EPERM.
  */
 int inc_raw_tcp_nodelay(struct inc_raw_conn *c, int on);
 
@@ -318,25 +322,26 @@ int inc_raw_tcp_nodelay(struct inc_raw_conn *c, int on);
  * a probe every intvl_ms; after cnt unanswered probes the connection ends
  * with -ETIMEDOUT. 0 in a field: lwIP's default (2 h, 75 s, 9). On a
  * listener: inherited by the connections it accepts.
- * Thread: c's worker. RCU: none. Returns: 0; -ENOTCONN; -EINVAL; -EPERM.
+ * Thread: c's worker. Ownership: none. RCU: none. Returns: 0; -ENOTCONN; -EINVAL; -EPERM.
  */
 int inc_raw_tcp_keepalive(struct inc_raw_conn *c, int on, uint32_t idle_ms, uint32_t intvl_ms, uint32_t cnt);
 
 /**
  * The local address and port of c (getsockname(2)); either pointer may be
- * NULL. Thread: c's worker. RCU: none.
- * Returns: 0; -EINVAL (NULL c); -ENOTCONN (gone); -EPERM.
+ * NULL. Thread: c's worker. Ownership: addr and port are the caller's.
+ * RCU: none. Returns: 0; -EINVAL (NULL c); -ENOTCONN (gone); -EPERM.
  */
 int inc_raw_tcp_local(const struct inc_raw_conn *c, struct inc_addr *addr, uint16_t *port);
 
 /**
  * The peer's address and port (getpeername(2)).
- * Thread: c's worker. RCU: none.
+ * Thread: c's worker. Ownership: addr and port are the caller's. RCU: none.
  * Returns: 0; -EINVAL; -ENOTCONN (a listener, or gone); -EPERM.
  */
 int inc_raw_tcp_peer(const struct inc_raw_conn *c, struct inc_addr *addr, uint16_t *port);
 
-/** The worker c lives on (NULL for NULL). Thread: c's worker. RCU: none. */
+/** The worker c lives on. Thread: c's worker. Ownership: none. RCU: none.
+ * Returns: the worker, or NULL (NULL c, another worker's, or gone). */
 struct inc_worker *inc_raw_tcp_worker(const struct inc_raw_conn *c);
 
 /* ---- UDP ---------------------------------------------------------------- */
@@ -371,7 +376,7 @@ int inc_raw_udp_open(struct inc_worker *w, const struct inc_addr *local, uint16_
  * Sets the default destination (and receives only from it); NULL remote:
  * back to unconnected. An unbound socket gets an ephemeral port whose
  * replies hash to this worker.
- * Thread: u's worker. RCU: none.
+ * Thread: u's worker. Ownership: none. RCU: none.
  * Returns: 0; -EINVAL (rport 0, unspecified remote, family mismatch);
  *   -EHOSTUNREACH; -EADDRINUSE; -EPERM.
  */
@@ -397,7 +402,8 @@ int inc_raw_udp_sendto(struct inc_raw_udp *u, const void *data, size_t len, cons
 int inc_raw_udp_sendto_buf(struct inc_raw_udp *u, struct inc_buf *b, const struct inc_addr *dst, uint16_t dport);
 
 /**
- * The local address and port of u. Thread: u's worker. RCU: none.
+ * The local address and port of u (port 0 while unbound).
+ * Thread: u's worker. Ownership: addr and port are the caller's. RCU: none.
  * Returns: 0; -EINVAL; -EPERM.
  */
 int inc_raw_udp_local(const struct inc_raw_udp *u, struct inc_addr *addr, uint16_t *port);
@@ -412,29 +418,39 @@ int inc_raw_udp_close(struct inc_raw_udp *u);
 /* ---- received buffers ----------------------------------------------------- */
 
 /* A chain: inc_buf_next() walks its pieces; each piece's bytes are
- * contiguous. Thread: the worker that delivered the chain; RCU: none. */
+ * contiguous (in the mbuf the NIC wrote). */
 
-/** The piece's bytes (writable: the chain is the application's). */
+/** The piece's bytes. Thread: the worker that delivered the chain.
+ * Ownership: writable, the chain is the application's until inc_buf_free().
+ * RCU: none. Returns: the address (NULL for NULL b). */
 void *inc_buf_data(const struct inc_buf *b);
 
-/** Bytes in this piece. */
+/** Thread: the worker that delivered the chain. Ownership: none. RCU: none.
+ * Returns: the bytes in this piece (0 for NULL). */
 size_t inc_buf_len(const struct inc_buf *b);
 
-/** Bytes in this piece and every piece after it (the whole chain from b). */
+/** Thread: the worker that delivered the chain. Ownership: none. RCU: none.
+ * Returns: the bytes in this piece and every piece after it (the whole
+ * chain from b; 0 for NULL). */
 size_t inc_buf_total(const struct inc_buf *b);
 
-/** The next piece, or NULL. */
+/** Thread: the worker that delivered the chain. Ownership: none (the piece
+ * belongs to the chain). RCU: none. Returns: the next piece, or NULL. */
 struct inc_buf *inc_buf_next(const struct inc_buf *b);
 
 /**
  * Copies up to len bytes from offset off of the chain starting at b into
- * dst. Returns: bytes copied (0 when off is past the end).
+ * dst. Thread: the worker that delivered the chain. Ownership: dst is the
+ * caller's. RCU: none. Returns: bytes copied (0 when off is past the end,
+ * or b or dst is NULL).
  */
 size_t inc_buf_copy(const struct inc_buf *b, size_t off, void *dst, size_t len);
 
 /**
  * Frees a chain (b must be the head the callback received; NULL is
- * ignored). Ownership: every piece goes back to its pool.
+ * ignored). Thread: the worker that delivered the chain. Ownership: every
+ * piece goes back to its pool (the mbufs to their mempool). RCU: none.
+ * Returns: nothing.
  */
 void inc_buf_free(struct inc_buf *b);
 
