@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "api_priv.h"
 #include "conn_priv.h"
@@ -515,9 +516,22 @@ int inc_conn_close(struct inc_conn *c)
   if (linger > 0) {
     /* SO_LINGER: wait for the queued data to be acknowledged, then close;
      * if the time runs out, reset */
+    int64_t deadline = inc__deadline(linger * 1000);
     op.how = 2;
     (void)call_owner(c, inc__w_shutdown, &op);
-    op.how = inc__conn_wait(c, INC__R_DRAINED, inc__deadline(linger * 1000)) == 0 ? 0 : 1;
+    /* lwIP reports no event when only our FIN is acknowledged: look */
+    for (;;) {
+      struct timespec ts = {0, 1000000};
+      if (call_owner(c, inc__w_drained, &op) != 0) {
+        op.how = 0;
+        break;
+      }
+      if (inc__now_ms() >= deadline) {
+        op.how = 1; /* out of time: reset */
+        break;
+      }
+      nanosleep(&ts, NULL);
+    }
   }
   (void)call_owner(c, inc__w_close, &op);
   if (op.done == 0) {

@@ -237,7 +237,7 @@ int inc__api_call(struct inc_api *api, unsigned w, inc_stack_call_fn fn, void *a
 
 /* ---- waiting and publishing ---- */
 
-static int64_t now_ms(void)
+int64_t inc__now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -249,7 +249,7 @@ int64_t inc__deadline(int timeout_ms)
   if (timeout_ms < 0) {
     return -1;
   }
-  return timeout_ms == 0 ? 0 : now_ms() + timeout_ms;
+  return timeout_ms == 0 ? 0 : inc__now_ms() + timeout_ms;
 }
 
 int inc__conn_wait(struct inc_conn *c, uint32_t mask, int64_t deadline_ms)
@@ -258,14 +258,17 @@ int inc__conn_wait(struct inc_conn *c, uint32_t mask, int64_t deadline_ms)
     /* acquire pairs with the seq_cst increment in inc__conn_publish() */
     uint32_t seq = atomic_load_explicit(&c->evseq, memory_order_acquire);
     struct timespec ts, *tsp = NULL;
-    if ((inc_conn_poll(c) & mask) != 0 || atomic_load_explicit(&c->err, memory_order_acquire) != 0) {
+    uint32_t r = atomic_load_explicit(&c->kind, memory_order_acquire) == INC__C_STREAM
+                     ? atomic_load_explicit(&c->ready, memory_order_acquire)
+                     : inc_conn_poll(c);
+    if ((r & mask) != 0 || atomic_load_explicit(&c->err, memory_order_acquire) != 0) {
       return 0;
     }
     if (deadline_ms == 0) {
       return -EAGAIN;
     }
     if (deadline_ms > 0) {
-      int64_t left = deadline_ms - now_ms();
+      int64_t left = deadline_ms - inc__now_ms();
       if (left <= 0) {
         return -EAGAIN;
       }

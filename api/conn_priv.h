@@ -146,6 +146,7 @@ int inc__api_call(struct inc_api *api, unsigned w, inc_stack_call_fn fn, void *a
  * Returns 0 (condition met), -EAGAIN (timeout). */
 int inc__conn_wait(struct inc_conn *c, uint32_t mask, int64_t deadline_ms);
 int64_t inc__deadline(int timeout_ms);
+int64_t inc__now_ms(void);
 /* Owner side: publishes new readiness, wakes waiters and epoll sets. */
 void inc__conn_publish(struct inc_conn *c, uint32_t ready);
 /* Any worker: a listener's accept queue changed. */
@@ -173,6 +174,7 @@ int inc__w_zc_send(struct inc_worker *w, void *arg);
 int inc__w_zc_free(struct inc_worker *w, void *arg);
 int inc__w_check_bind(struct inc_worker *w, void *arg);
 int inc__w_nop(struct inc_worker *w, void *arg);
+int inc__w_drained(struct inc_worker *w, void *arg);
 
 /* The argument of the inc__w_* calls. */
 struct inc__op {

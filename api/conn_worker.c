@@ -513,6 +513,7 @@ int inc__w_recv(struct inc_worker *w, void *arg)
   if (!(op->flags & INC_CONN_PEEK)) {
     size_t credit = n;
     rxq_consume(c, n);
+    c->rxq_len -= n;
     if (c->wnd_debt > 0) {
       size_t d = credit < c->wnd_debt ? credit : c->wnd_debt;
       c->wnd_debt -= d;
@@ -726,4 +727,16 @@ int inc__w_nop(struct inc_worker *w, void *arg)
   (void)w;
   (void)arg;
   return 0;
+}
+
+/* 1 when everything queued (our FIN included) is acknowledged or the
+ * connection is gone, else 0. */
+int inc__w_drained(struct inc_worker *w, void *arg)
+{
+  struct inc__op *op = (struct inc__op *)arg;
+  struct inc_conn *c = op->c;
+  (void)w;
+  return c->pcb == NULL || (c->pcb->unacked == NULL && c->pcb->unsent == NULL &&
+                            c->pcb->state != FIN_WAIT_1 && c->pcb->state != CLOSING &&
+                            c->pcb->state != LAST_ACK);
 }

@@ -142,7 +142,7 @@ int inc__filter_ip_input(void *ctx, struct pbuf *p, struct netif *inp)
     }
   }
   ulen = rd16(h + ipoff + 4);
-  if (ulen < UDP_HLEN_ || ulen > iplen || !udp_sum_ok(p, inp, ipoff, ulen, v6, h)) {
+  if (ulen < UDP_HLEN_ || ulen > iplen) {
     return 0; /* lwIP drops it and counts */
   }
 
@@ -154,6 +154,11 @@ int inc__filter_ip_input(void *ctx, struct pbuf *p, struct netif *inp)
   set_addr(&pkt.dst, k.family, v6 ? h + 24 : h + 16);
   inc__fkey_addr(&pkt.src, k.src);
   inc__fkey_addr(&pkt.dst, k.dst);
+  /* the checksum (a pass over the payload) only for datagrams a filter
+   * wants: the others go on to lwIP, which checks it itself */
+  if (!inc__ftab_any(t, INC_FILTER_UDP, &k) || !udp_sum_ok(p, inp, ipoff, ulen, v6, h)) {
+    return 0;
+  }
 
   w = (struct inc_worker *)((char *)inc_lwip_instance_self() - offsetof(struct inc_worker, lwip));
   c.p = p;

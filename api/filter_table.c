@@ -399,6 +399,22 @@ static int call(const struct inc_filter *f, const struct inc_filter_pkt *pkt, st
   return r;
 }
 
+int inc__ftab_any(const struct inc__ftab *t, enum inc_filter_kind kind, const struct inc__fkey *k)
+{
+  unsigned i, lo, hi;
+  if (t == NULL) {
+    return 0;
+  }
+  lo = kind == INC_FILTER_UDP ? 0 : t->tcp;
+  hi = kind == INC_FILTER_UDP ? t->tcp : t->n;
+  for (i = lo; i < hi; i++) {
+    if (inc__filter_match(t->f[i], k)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int inc__ftab_dispatch(const struct inc__ftab *t, enum inc_filter_kind kind, unsigned worker,
                        const struct inc__fkey *k, const struct inc_filter_pkt *pkt, struct inc_raw_conn *conn)
 {

@@ -95,6 +95,10 @@ static inline int inc__ftab_has(const struct inc__ftab *t, enum inc_filter_kind 
   return t != NULL && (kind == INC_FILTER_UDP ? t->tcp > 0 : t->n > t->tcp);
 }
 
+/* 1 if some filter of kind in t matches k (no callback runs, nothing is
+ * counted). */
+int inc__ftab_any(const struct inc__ftab *t, enum inc_filter_kind kind, const struct inc__fkey *k);
+
 /*
  * Runs the filters of kind that match k on worker `worker`: finds the
  * consumer, runs the monitors (unless the consumer is exclusive), then the
