@@ -250,6 +250,7 @@ static err_t recv_tramp(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t er
 static err_t sent_tramp(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
   struct inc__raw_tcp *st = (struct inc__raw_tcp *)arg;
+  struct inc__raw_core *core;
   struct frame f;
   if (st == NULL) {
     return ERR_OK;
@@ -268,26 +269,31 @@ static err_t sent_tramp(void *arg, struct tcp_pcb *pcb, u16_t len)
   if (st->ops == NULL || st->ops->sent == NULL) {
     return ERR_OK;
   }
-  cb_enter(st->core, pcb, &f);
+  /* the callback may release st: keep the core */
+  core = st->core;
+  cb_enter(core, pcb, &f);
   st->ops->sent(st->arg, (struct inc_raw_conn *)pcb, len);
-  return cb_leave(st->core, &f) ? ERR_ABRT : ERR_OK;
+  return cb_leave(core, &f) ? ERR_ABRT : ERR_OK;
 }
 
 static err_t poll_tramp(void *arg, struct tcp_pcb *pcb)
 {
   struct inc__raw_tcp *st = (struct inc__raw_tcp *)arg;
+  struct inc__raw_core *core;
   struct frame f;
   if (st == NULL || !(st->flags & INC__RT_APP) || st->ops == NULL || st->ops->poll == NULL) {
     return ERR_OK;
   }
-  cb_enter(st->core, pcb, &f);
+  core = st->core; /* the callback may release st */
+  cb_enter(core, pcb, &f);
   st->ops->poll(st->arg, (struct inc_raw_conn *)pcb);
-  return cb_leave(st->core, &f) ? ERR_ABRT : ERR_OK;
+  return cb_leave(core, &f) ? ERR_ABRT : ERR_OK;
 }
 
 static err_t connected_tramp(void *arg, struct tcp_pcb *pcb, err_t err)
 {
   struct inc__raw_tcp *st = (struct inc__raw_tcp *)arg;
+  struct inc__raw_core *core;
   struct frame f;
   (void)err; /* always ERR_OK in lwIP 2.1: failures come as errors */
   if (st == NULL || !(st->flags & INC__RT_APP)) {
@@ -297,9 +303,10 @@ static err_t connected_tramp(void *arg, struct tcp_pcb *pcb, err_t err)
   if (st->ops == NULL || st->ops->connected == NULL) {
     return ERR_OK;
   }
-  cb_enter(st->core, pcb, &f);
+  core = st->core; /* the callback may release st */
+  cb_enter(core, pcb, &f);
   st->ops->connected(st->arg, (struct inc_raw_conn *)pcb);
-  return cb_leave(st->core, &f) ? ERR_ABRT : ERR_OK;
+  return cb_leave(core, &f) ? ERR_ABRT : ERR_OK;
 }
 
 static int map_err(const struct inc__raw_tcp *st, err_t err)
