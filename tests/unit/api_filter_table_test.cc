@@ -384,6 +384,10 @@ TEST(FilterTable, Dispatch_MonitorsRunBeforeTheConsumer_ExclusiveHidesThem_Decli
   EXPECT_EQ(inc__ftab_dispatch(d, INC_FILTER_UDP, 0, &k7, &pkt, nullptr), 0);
   EXPECT_EQ(calls.log, (std::vector<std::string>{"mon", "cons"}));
 
+  EXPECT_TRUE(inc__ftab_any(d, INC_FILTER_UDP, &k7));
+  EXPECT_FALSE(inc__ftab_any(d, INC_FILTER_TCP_ACCEPT, &k7)) << "no TCP filter";
+  EXPECT_FALSE(inc__ftab_any(nullptr, INC_FILTER_UDP, &k7));
+
   calls.log.clear();
   inc__fkey k8 = Key("1.1.1.1", 1, "2.2.2.2", 8);
   EXPECT_EQ(inc__ftab_dispatch(d, INC_FILTER_UDP, 0, &k8, &pkt, nullptr), 0);
