@@ -8,7 +8,8 @@
  * usual). At most one consumer can match a packet: an install whose match
  * set overlaps an installed consumer's of the same kind is refused with
  * -EADDRINUSE (the address/port space is taken, as bind(2) says of a port).
- * An *exclusive* consumer hides the packets it consumes from every monitor.
+ * An *exclusive* consumer hides the packets it matches from every monitor
+ * (also those it then declines: monitors run before the consumer decides).
  *
  * Matching. A packet matches a filter when each of the four lists matches
  * (an empty list matches everything):
