@@ -120,7 +120,7 @@ static int run_valgrind(const struct inc_bench_cg_cfg *cfg, const char *backend,
 	if (idle_ms > 0)
 		snprintf(prefix, sizeof prefix, "%s.idle%u.", backend, idle_ms);
 	else
-		snprintf(prefix, sizeof prefix, "%s.%" PRIu64 ".", backend, n);
+		snprintf(prefix, sizeof prefix, "%s.%s%" PRIu64 ".", backend, cfg->cps ? "cps" : "", n);
 	snprintf(idle, sizeof idle, "%u", idle_ms);
 	snprintf(outfile, sizeof outfile, "--callgrind-out-file=%s/%s%%p.out", dir, prefix);
 	snprintf(counts, sizeof counts, "%s/%scounts", dir, prefix);
@@ -128,7 +128,8 @@ static int run_valgrind(const struct inc_bench_cg_cfg *cfg, const char *backend,
 	snprintf(port, sizeof port, "%u", cfg->port);
 	const char *argv[] = {"valgrind", "--tool=callgrind", "-q", outfile, "--trace-children=yes",
 			      "--trace-children-skip=*/ip,*/gnuplot,*/rm", cfg->self_exe, "--cg-run", counts,
-			      "--backends", backend, "--requests", reqs, "--port", port, "--cg-idle-ms", idle, NULL};
+			      "--backends", backend, "--requests", reqs, "--port", port, "--cg-idle-ms", idle,
+			      cfg->cps ? "--callgrind-cps" : NULL, NULL};
 
 	/* Old files of the same name would be summed in. */
 	DIR *d = opendir(dir);
@@ -236,6 +237,8 @@ static int write_json(const struct inc_bench_cg_cfg *cfg, const struct cg_result
 	inc_bench_json_object(&j, NULL);
 	inc_bench_json_str(&j, "tool", "inc_bench --callgrind");
 	inc_bench_json_u64(&j, "requests", cfg->requests);
+	inc_bench_json_str(&j, "unit", cfg->cps ? "connection (cps: connect, 64-byte request and response, close)"
+						 : "64-byte request/response (lat)");
 	inc_bench_json_str(&j, "note", "user-space instructions only; marginal cost from runs of N and 2N requests");
 	inc_bench_json_array(&j, "results");
 	for (unsigned i = 0; i < cfg->nbackends; i++) {
@@ -302,11 +305,12 @@ int inc_bench_callgrind(const struct inc_bench_cg_cfg *cfg)
 			compute(r);
 		all_ok &= r->ok;
 	}
-	printf("Instructions (Ir, user space only) per 64-byte request/response, callgrind, marginal over "
-	       "%" PRIu64 " requests (runs of %" PRIu64 " and %" PRIu64 "):\n",
+	printf("Instructions (Ir, user space only) per %s, callgrind, marginal over "
+	       "%" PRIu64 " of them (runs of %" PRIu64 " and %" PRIu64 "):\n",
+	       cfg->cps ? "connection (connect, 64-byte request and response, close)" : "64-byte request/response",
 	       cfg->requests, cfg->requests, 2 * cfg->requests);
-	printf("%-12s %12s %14s %14s %12s %12s\n", "backend", "Ir/request", "main process", "child process",
-	       "Ir/packet", "pkts/request");
+	printf("%-12s %12s %14s %14s %12s %12s\n", "backend", cfg->cps ? "Ir/conn" : "Ir/request", "main process",
+	       "child process", "Ir/packet", cfg->cps ? "pkts/conn" : "pkts/request");
 	for (unsigned i = 0; i < cfg->nbackends; i++) {
 		const struct cg_result *r = &res[i];
 
@@ -322,9 +326,10 @@ int inc_bench_callgrind(const struct inc_bench_cg_cfg *cfg)
 
 		if (!r->ok || !r->polling)
 			continue;
-		printf("%-12s excluding polling: %.0f Ir/request, %.0f Ir/packet (%.2f loop iterations per request "
+		printf("%-12s excluding polling: %.0f Ir/%s, %.0f Ir/packet (%.2f loop iterations per %s "
 		       "at %.0f Ir per idle iteration subtracted)\n",
-		       r->backend, r->per_request_work, r->per_packet_work, r->loops_per_request, r->ir_per_idle_loop);
+		       r->backend, r->per_request_work, cfg->cps ? "conn" : "request", r->per_packet_work,
+		       r->loops_per_request, cfg->cps ? "connection" : "request", r->ir_per_idle_loop);
 	}
 	printf("main process: clients (and the server threads of backends without a server process);\n"
 	       "child process: a backend's server process (lwip). linux-*: the kernel's TCP/IP is not\n"

@@ -43,6 +43,7 @@ struct inc_bench_cg_cfg {
 	uint64_t requests;       /**< N */
 	uint16_t port;
 	int verbose;
+	int cps;                 /**< the cps test instead of lat: per connection */
 };
 
 /** Run the two valgrind runs per backend, print a table, write
@@ -50,7 +51,7 @@ struct inc_bench_cg_cfg {
 int inc_bench_callgrind(const struct inc_bench_cg_cfg *cfg);
 
 /** The "--cg-run <path>" mode (inside valgrind): set up b, run cfg (one
- *  worker, the lat test with fixed_requests), write "requests R\npackets P\n
+ *  worker, the lat test, or cps with --callgrind-cps, with fixed_requests), write "requests R\npackets P\n
  *  loops L\n" to path. With idle_ms > 0 ("--cg-idle-ms"), start the server
  *  and leave it idle that long instead (requests 0): for a polling backend
  *  (one with a "loops" counter) the cost of an idle loop iteration.

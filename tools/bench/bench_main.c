@@ -42,6 +42,7 @@ struct options {
 	int callgrind;
 	const char *cg_run;       /* hidden: inside valgrind */
 	unsigned cg_idle_ms;      /* hidden: --cg-run without requests, the stack idle this long */
+	int cg_cps;               /* --callgrind-cps: per connection instead of per request */
 	uint64_t requests;
 	int verbose;
 	unsigned repeat;
@@ -70,6 +71,7 @@ static void usage(FILE *f)
 		"  --stall SEC       a test that overruns its duration by this much is a stall (default 30)\n"
 		"  --callgrind       count instructions per request and per packet under callgrind\n"
 		"  --requests N      callgrind: requests per measurement (default 20000)\n"
+		"  --callgrind-cps   callgrind: per connection (connect, request, response, close)\n"
 		"  --list            list the backends\n"
 		"  --corrupt         self-test: client 0 sends one corrupted byte; the run must fail\n"
 		"  -v, --verbose\n"
@@ -157,7 +159,7 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 
 enum { O_BACKENDS = 256, O_WORKERS, O_TESTS, O_DURATION, O_RPS_CONNS, O_RPS_DEPTH, O_BULK_CHUNK,
        O_REFERENCE, O_OUT, O_NO_PLOTS, O_CPUS, O_PORT, O_STALL, O_CALLGRIND, O_REQUESTS, O_LIST,
-       O_CG_RUN, O_CORRUPT, O_REPEAT, O_CG_IDLE_MS };
+       O_CG_RUN, O_CORRUPT, O_REPEAT, O_CG_IDLE_MS, O_CG_CPS };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -181,6 +183,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"list", no_argument, NULL, O_LIST},
 		{"cg-run", required_argument, NULL, O_CG_RUN},
 		{"cg-idle-ms", required_argument, NULL, O_CG_IDLE_MS},
+		{"callgrind-cps", no_argument, NULL, O_CG_CPS},
 		{"corrupt", no_argument, NULL, O_CORRUPT},
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"verbose", no_argument, NULL, 'v'},
@@ -259,6 +262,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			exit(0);
 		case O_CG_RUN:
 			o->cg_run = optarg;
+			break;
+		case O_CG_CPS:
+			o->cg_cps = 1;
 			break;
 		case O_CG_IDLE_MS:
 			o->cg_idle_ms = (unsigned)strtoul(optarg, NULL, 10);
@@ -506,7 +512,7 @@ int main(int argc, char **argv)
 	if (o.callgrind) {
 		struct inc_bench_cg_cfg cg = {.self_exe = self, .out_dir = o.out_dir, .backends = o.backends,
 					      .nbackends = o.nbackends, .requests = o.requests, .port = o.run.port,
-					      .verbose = o.verbose};
+					      .verbose = o.verbose, .cps = o.cg_cps};
 
 		return inc_bench_callgrind(&cg) == 0 ? 0 : 1;
 	}
@@ -529,7 +535,7 @@ int main(int argc, char **argv)
 		struct inc_bench_run_cfg cfg = o.run;
 
 		cfg.workers = 1;
-		cfg.tests = 1u << INC_BENCH_T_LAT;
+		cfg.tests = 1u << (o.cg_cps ? INC_BENCH_T_CPS : INC_BENCH_T_LAT);
 		cfg.fixed_requests = o.requests;
 		rc = inc_bench_callgrind_run(o.backends[0], &env, &cfg, o.cg_idle_ms, o.cg_run);
 		inc_bench_guard_stop(&guard);
