@@ -316,6 +316,7 @@ TEST_P(StackIpv6Wire, BothSidesServeAndConnect_EveryByteVerifiedOnOwnerCores) {
 
 INSTANTIATE_TEST_SUITE_P(SoftwareWire, StackIpv6Wire,
                          ::testing::Values(WireParams{4, 1000, 1000, 16384, false, false},
+                                           WireParams{8, 1000, 1000, 8192, false, false},
                                            WireParams{4, 200, 200, 8192, true, false},
                                            WireParams{4, 400, 0, 8192, false, true}),
                          WireName);
