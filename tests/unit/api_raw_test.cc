@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -249,6 +250,7 @@ enum CMode {
   kAbortOnResp,  // abort inside the recv callback at the first response byte
   kShutRd,       // shutdown(RD) at once: the response resets the connection
   kShutRdWr,     // request, then shutdown(RDWR): the handle ends at once
+  kEcho,         // the peer echoes the whole stream (header included)
 };
 
 struct CConn {
@@ -362,7 +364,13 @@ void c_recv(void* arg, inc_raw_conn* c, inc_buf* b) {
   std::vector<uint8_t> flat(total);
   EXPECT_EQ(inc_buf_copy(b, 0, flat.data(), total), total);
   for (size_t i = 0; i < total; i++) {
-    if (k->got >= k->resp || flat[i] != pat(k->id | kResp, k->got++)) k->corrupt = true;
+    uint8_t want = 0;
+    if (k->mode == kEcho) {
+      c_byte(k, k->got, &want);
+    } else {
+      want = pat(k->id | kResp, k->got);
+    }
+    if (k->got++ >= k->resp || flat[i] != want) k->corrupt = true;
   }
   EXPECT_EQ(inc_raw_tcp_recved(c, total + 1), -EINVAL) << "more than was received";
   EXPECT_EQ(inc_raw_tcp_recved(c, total), 0);
@@ -542,6 +550,7 @@ struct Clients {
         k->id = (w << 16) | i;
         k->req = req + i * 997;
         k->resp = k->mode == kNoCopyClose || k->mode == kShutRdWr ? 0 : resp + i * 131;  // they close at once
+        if (k->mode == kEcho) k->resp = 16 + k->req;
         k->state.store(1);
         if (k->mode == kNoCopy || k->mode == kNoCopyClose) {
           k->buf.resize(16 + (size_t)k->req);
@@ -801,6 +810,162 @@ TEST(ApiRaw, ShutdownRd_DataStillArriving_AbortsTheConnection_ShutdownRdWr_Relea
   // the servers of the RDWR clients got the request and the FIN
   EXPECT_EQ(srv.done.load(), 4u);
   EXPECT_EQ(srv.failed.load(), 4u);
+}
+
+// ---- a zero-copy echo server: received buffers are written back by
+// reference (INC_RAW_WRITE_NOCOPY: the driver sends the received mbufs
+// themselves) and freed only once the peer acknowledged them; the receive
+// window opens as they are freed.
+
+constexpr unsigned kEchoQ = 2048;
+
+struct EConn {
+  struct Echo* e = nullptr;
+  inc_raw_conn* c = nullptr;
+  inc_buf* q[kEchoQ]{};      // chains held: written (maybe partly) or not yet
+  uint64_t end[kEchoQ]{};    // stream offset after each chain
+  unsigned head = 0, tail = 0;  // q[tail..head)
+  unsigned wi = 0;           // chain being written (index into q)
+  inc_buf* wpiece = nullptr;  // piece of it being written
+  size_t woff = 0;
+  uint64_t received = 0, written = 0, acked = 0;
+  bool eof = false, closed = false, overflow = false;
+};
+
+struct Echo {
+  EConn conns[kMaxW][kConns];
+  unsigned n[kMaxW]{};
+  std::atomic<unsigned> released{0}, failed{0};
+  inc_raw_conn* listeners[kMaxW]{};
+};
+
+void e_free_acked(EConn* e) {
+  while (e->tail != e->head && e->end[e->tail % kEchoQ] <= e->acked && e->tail != e->wi) {
+    inc_buf* b = e->q[e->tail % kEchoQ];
+    EXPECT_EQ(inc_raw_tcp_recved(e->c, inc_buf_total(b)), 0);
+    inc_buf_free(b);
+    e->tail++;
+  }
+}
+
+void e_pump(EConn* e) {
+  while (e->wi != e->head) {
+    if (e->wpiece == nullptr) {
+      e->wpiece = e->q[e->wi % kEchoQ];
+      e->woff = 0;
+    }
+    size_t len = inc_buf_len(e->wpiece);
+    if (e->woff < len) {
+      long r = inc_raw_tcp_write(e->c, static_cast<uint8_t*>(inc_buf_data(e->wpiece)) + e->woff, len - e->woff,
+                                 INC_RAW_WRITE_NOCOPY);
+      if (r < 0) break;  // -EAGAIN: sent or poll comes back here
+      e->woff += (size_t)r;
+      e->written += (uint64_t)r;
+      if (e->woff < len) break;
+    }
+    e->wpiece = inc_buf_next(e->wpiece);
+    e->woff = 0;
+    if (e->wpiece == nullptr) e->wi++;
+  }
+  inc_raw_tcp_output(e->c);
+  if (e->eof && e->wi == e->head && !e->closed) {
+    // every byte queued: close now, even with bytes unacknowledged; the
+    // chains still held are freed by the release callback
+    e->closed = true;
+    EXPECT_EQ(inc_raw_tcp_close(e->c), 0);
+  }
+}
+
+void e_recv(void* arg, inc_raw_conn*, inc_buf* b) {
+  EConn* e = static_cast<EConn*>(arg);
+  if (b == nullptr) {
+    e->eof = true;
+  } else if (e->head - e->tail == kEchoQ) {
+    e->overflow = true;
+    inc_buf_free(b);
+  } else {
+    e->received += inc_buf_total(b);
+    e->q[e->head % kEchoQ] = b;
+    e->end[e->head % kEchoQ] = e->received;
+    e->head++;
+  }
+  e_pump(e);
+}
+
+void e_sent(void* arg, inc_raw_conn*, uint32_t len) {
+  EConn* e = static_cast<EConn*>(arg);
+  e->acked += len;
+  e_free_acked(e);
+  e_pump(e);
+}
+
+void e_poll(void* arg, inc_raw_conn*) { e_pump(static_cast<EConn*>(arg)); }
+
+void e_error(void* arg, inc_raw_conn*, int) { static_cast<EConn*>(arg)->e->failed.fetch_add(1); }
+
+void e_release(void* arg) {
+  EConn* e = static_cast<EConn*>(arg);
+  while (e->tail != e->head) inc_buf_free(e->q[e->tail++ % kEchoQ]);
+  e->e->released.fetch_add(1);
+}
+
+int e_accept(void* arg, inc_raw_conn*, inc_raw_conn* c);
+const inc_raw_tcp_ops kEchoOps = {e_accept, nullptr, e_recv, e_sent, e_error, e_poll, e_release};
+
+int e_accept(void* arg, inc_raw_conn*, inc_raw_conn* c) {
+  Echo* echo = static_cast<Echo*>(arg);
+  unsigned w = self_index();
+  if (w >= kMaxW || echo->n[w] == kConns) return -ENOSPC;
+  EConn* e = &echo->conns[w][echo->n[w]++];
+  e->e = echo;
+  e->c = c;
+  return inc_raw_tcp_set(c, &kEchoOps, e);
+}
+
+TEST(ApiRaw, ZeroCopyEcho_ReceivedBuffersWrittenBackByReference_OverALossyWire) {
+  drvtest::WireOpts o;
+  o.ab.loss_pct = 1;
+  o.ab.seed = 3;
+  o.ba.loss_pct = 1;
+  o.ba.seed = 4;
+  Pair p;
+  ASSERT_EQ(p.start(2, &o), "");
+  auto holder = std::make_unique<Echo>();  // large: not on the stack
+  Echo& echo = *holder;
+  ASSERT_EQ(inc_raw_tcp_listen_all(p.sb, p.epb, nullptr, 5001, 0, &kEchoOps, &echo, echo.listeners), 0);
+  Clients cl;
+  ASSERT_EQ(cl.open(p, 4, v4(kB), 5001, 400000, 0, {kEcho}), "");
+  ASSERT_TRUE(wait_for([&] { return cl.settled() && echo.released.load() == 8; }))
+      << "released " << echo.released.load();
+  EXPECT_EQ(echo.failed.load(), 0u);
+  for (unsigned w = 0; w < p.workers; w++) {
+    for (unsigned i = 0; i < 4; i++) {
+      CConn& k = cl.conns[w][i];
+      EXPECT_EQ(k.state.load(), 2) << k.err;
+      EXPECT_FALSE(k.corrupt);
+      EXPECT_EQ(k.got, 16u + k.req);
+    }
+    for (unsigned i = 0; i < echo.n[w]; i++) {
+      EXPECT_FALSE(echo.conns[w][i].overflow);
+      EXPECT_EQ(echo.conns[w][i].written, echo.conns[w][i].received);
+    }
+  }
+  // ~Pair: every mbuf is back in its pool (the references the echo held
+  // and the ones the driver took for transmission)
+}
+
+TEST(ApiRaw, ConnectToAHostThatNeverAnswers_TimesOut) {
+  Pair p;
+  ASSERT_EQ(p.start(2), "");
+  Clients cl;
+  // 198.18.0.77: on link, nobody answers ARP; lwIP retransmits the SYN
+  // TCP_SYNMAXRTX (6) times, 3 s apart, then gives up (about 20 s)
+  ASSERT_EQ(cl.open(p, 1, v4(0xc612004du), 80, 10, 10, {kCopy}), "");
+  ASSERT_TRUE(wait_for([&] { return cl.settled(); }, 300));
+  for (unsigned w = 0; w < p.workers; w++) {
+    EXPECT_EQ(cl.conns[w][0].err, -ETIMEDOUT);
+    EXPECT_EQ(cl.conns[w][0].released.load(), 1);
+  }
 }
 
 TEST(ApiRaw, ConnectToAPortNobodyListensOn_IsRefused) {
