@@ -56,6 +56,7 @@ struct inc_worker {
   int lwip_up;
   unsigned idle_rounds;
   uint32_t ip6_keep_ms;           /* sys_now() of the last IPv6 router check */
+  unsigned ip6_routers;           /* ports with a configured IPv6 router */
   struct inc_lwip_instance lwip;  /* lwip.ctx points back here */
   struct inc_netif nif[INC_STACK_MAX_PORTS];
   netif_linkoutput_fn drv_linkoutput[INC_STACK_MAX_PORTS]; /* the driver's, wrapped */

@@ -50,6 +50,7 @@ static int start_netifs(struct inc_worker *w)
       return rc;
     }
     inc__steer_wrap_netif(w, p);
+    w->ip6_routers += w->nif[p].has_ip6_gw != 0;
   }
   return 0;
 }
@@ -202,7 +203,7 @@ int inc__worker_main(void *arg)
     }
     work += drain(w, 0);
     sys_check_timeouts();
-    if ((uint32_t)(sys_now() - w->ip6_keep_ms) >= 1000u) {
+    if (w->ip6_routers && (uint32_t)(sys_now() - w->ip6_keep_ms) >= 1000u) {
       /* a configured IPv6 router stays in the default router list */
       w->ip6_keep_ms = sys_now();
       for (p = 0; p < cfg->n_ports; p++) {
