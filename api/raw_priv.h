@@ -26,6 +26,7 @@ extern "C" {
 
 struct tcp_pcb;
 struct udp_pcb;
+struct inc_raw_tcp_ops;
 
 /* struct inc__raw_tcp flags */
 #define INC__RT_LIVE 0x001u      /* allocated */
@@ -93,7 +94,24 @@ struct inc__raw_core *inc__raw_core_of(struct inc_worker *w, int *rc);
  * thread: lwIP hands out each slot once per thread), or -ENOSPC. */
 int inc__raw_slot(void);
 
-/* raw_tcp.c */
+/* raw_tcp.c: connection states */
+/* Frees st (no callback). */
+void inc__raw_st_free(struct inc__raw_tcp *st);
+/* Frees st, then runs its release callback (not for listeners). */
+void inc__raw_st_finish(struct inc__raw_tcp *st);
+/* Unhooks st from its pcb: lwIP calls nothing of this API for it again. */
+void inc__raw_detach(struct inc__raw_tcp *st);
+/* The state of handle c on the calling worker; NULL and *rc, or NULL with
+ * *rc 0 for a pcb without state (a consumer filter's new connection). */
+struct inc__raw_tcp *inc__raw_state_of(const struct inc_raw_conn *c, struct inc__raw_core **corep, int *rc);
+/* A live connection (not a listener) of the calling worker, or NULL and *rc. */
+struct inc__raw_tcp *inc__raw_conn_of(const struct inc_raw_conn *c, int *rc);
+/* tcp_abort(pcb) follows: a running callback of pcb must return ERR_ABRT. */
+void inc__raw_note_abort(struct inc__raw_core *core, struct tcp_pcb *pcb);
+
+/* raw_tcp_io.c */
+/* Releases the application's connection st (close semantics). Returns 0. */
+int inc__raw_conn_close(struct inc__raw_tcp *st);
 /* Aborts every TCP object of the core (inc_raw_worker_fini()). */
 void inc__raw_tcp_fini(struct inc__raw_core *core);
 

@@ -16,6 +16,9 @@
  *     state at once.
  * A callback that closes or aborts its own connection makes the trampoline
  * return ERR_ABRT when lwIP must not touch the pcb again (cb_pcb/cb_aborted).
+ *
+ * This file: states, trampolines, listen/connect/set; raw_tcp_io.c: data,
+ * ending, options, addresses.
  */
 #include <errno.h>
 #include <string.h>
@@ -56,7 +59,7 @@ static struct inc__raw_tcp *st_new(struct inc__raw_core *core)
   return st;
 }
 
-static void st_free(struct inc__raw_tcp *st)
+void inc__raw_st_free(struct inc__raw_tcp *st)
 {
   struct inc__raw_core *core = st->core;
   if (st->prev != NULL) {
@@ -72,12 +75,12 @@ static void st_free(struct inc__raw_tcp *st)
 }
 
 /* The end of a connection's state: freed, then its release callback. */
-static void st_finish(struct inc__raw_tcp *st)
+void inc__raw_st_finish(struct inc__raw_tcp *st)
 {
   const struct inc_raw_tcp_ops *ops = st->ops;
   void *arg = st->arg;
   int listener = (st->flags & INC__RT_LISTEN) != 0;
-  st_free(st);
+  inc__raw_st_free(st);
   if (!listener && ops != NULL && ops->release != NULL) {
     ops->release(arg);
   }
@@ -97,7 +100,7 @@ static void attach(struct inc__raw_tcp *st, struct tcp_pcb *pcb)
 }
 
 /* lwIP will not call the raw API for this pcb again. */
-static void detach(struct inc__raw_tcp *st)
+void inc__raw_detach(struct inc__raw_tcp *st)
 {
   struct tcp_pcb *pcb = st->pcb;
   if (pcb == NULL) {
@@ -116,7 +119,7 @@ static void detach(struct inc__raw_tcp *st)
 
 /* The state of handle c on this worker (NULL: *rc). May be NULL with *rc 0:
  * a pcb without raw API state (a consumer filter's new connection). */
-static struct inc__raw_tcp *state_of(const struct inc_raw_conn *c, struct inc__raw_core **corep, int *rc)
+struct inc__raw_tcp *inc__raw_state_of(const struct inc_raw_conn *c, struct inc__raw_core **corep, int *rc)
 {
   struct inc__raw_core *core = inc__raw_self();
   const struct tcp_pcb *pcb = (const struct tcp_pcb *)c;
@@ -149,10 +152,10 @@ static struct inc__raw_tcp *state_of(const struct inc_raw_conn *c, struct inc__r
 }
 
 /* a live connection (not a listener) of the caller's worker */
-static struct inc__raw_tcp *conn_of(const struct inc_raw_conn *c, int *rc)
+struct inc__raw_tcp *inc__raw_conn_of(const struct inc_raw_conn *c, int *rc)
 {
   struct inc__raw_core *core;
-  struct inc__raw_tcp *st = state_of(c, &core, rc);
+  struct inc__raw_tcp *st = inc__raw_state_of(c, &core, rc);
   if (st == NULL) {
     if (*rc == 0) {
       *rc = -ENOTCONN; /* no state: call inc_raw_tcp_set() first */
@@ -192,7 +195,7 @@ static int cb_leave(struct inc__raw_core *core, struct frame *f)
 
 /* tcp_abort(pcb) is about to run: if a callback of pcb is running, its
  * trampoline must return ERR_ABRT */
-static void note_abort(struct inc__raw_core *core, struct tcp_pcb *pcb)
+void inc__raw_note_abort(struct inc__raw_core *core, struct tcp_pcb *pcb)
 {
   if (core->cb_pcb == pcb) {
     core->cb_aborted = 1;
@@ -205,8 +208,6 @@ static int still_app(struct inc__raw_core *core, struct tcp_pcb *pcb, const stru
 {
   return pcb->ext_args[core->slot].data == st && (st->flags & INC__RT_APP);
 }
-
-static int conn_close(struct inc__raw_tcp *st);
 
 static err_t recv_tramp(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
@@ -232,7 +233,7 @@ static err_t recv_tramp(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t er
       }
     }
     if (still_app(core, pcb, st) && (st->flags & INC__RT_SHUT_WR)) {
-      conn_close(st); /* both directions finished: released (raw.h) */
+      inc__raw_conn_close(st); /* both directions finished: released (raw.h) */
     }
     return ERR_OK;
   }
@@ -261,8 +262,8 @@ static err_t sent_tramp(void *arg, struct tcp_pcb *pcb, u16_t len)
   if (!(st->flags & INC__RT_APP)) {
     /* closed by the application, waiting for its no-copy bytes */
     if (!(st->flags & INC__RT_NOCOPY)) {
-      detach(st);
-      st_finish(st);
+      inc__raw_detach(st);
+      inc__raw_st_finish(st);
     }
     return ERR_OK;
   }
@@ -343,7 +344,7 @@ static void err_tramp(void *arg, err_t err)
     st->pcb = NULL;
   }
   if (!(st->flags & INC__RT_APP)) {
-    st_finish(st);
+    inc__raw_st_finish(st);
     return;
   }
   code = map_err(st, err);
@@ -353,7 +354,7 @@ static void err_tramp(void *arg, err_t err)
     st->ops->error(st->arg, (struct inc_raw_conn *)st->handle, code);
     core->err_handle = prev;
   }
-  st_finish(st);
+  inc__raw_st_finish(st);
 }
 
 /* lwIP is freeing the pcb (tcp_free() or tcp_free_listen()). */
@@ -368,7 +369,7 @@ static void destroyed(u8_t id, void *data)
   pcb = st->pcb;
   st->pcb = NULL;
   if (st->flags & INC__RT_LISTEN) {
-    st_free(st); /* closed by the stack (stopping): the handle dangles */
+    inc__raw_st_free(st); /* closed by the stack (stopping): the handle dangles */
     return;
   }
   if (pcb != NULL &&
@@ -377,7 +378,7 @@ static void destroyed(u8_t id, void *data)
     st->flags |= INC__RT_TIMEDOUT; /* tcp_slowtmr() gave up: the error follows */
   }
   if (!(st->flags & INC__RT_APP)) {
-    st_finish(st); /* closed with no-copy bytes in flight: they are gone now */
+    inc__raw_st_finish(st); /* closed with no-copy bytes in flight: they are gone now */
   }
   /* else the error callback follows (tcp_abandon(), tcp_slowtmr()) */
 }
@@ -423,8 +424,8 @@ static err_t accept_tramp(void *arg, struct tcp_pcb *newpcb, err_t err)
   }
   if (rc < 0 && still_app(core, newpcb, st)) {
     /* refused: never the application's, so no release callback */
-    detach(st);
-    st_free(st);
+    inc__raw_detach(st);
+    inc__raw_st_free(st);
     tcp_abort(newpcb);
     return ERR_ABRT;
   }
@@ -476,7 +477,7 @@ int inc_raw_tcp_listen(struct inc_worker *w, const struct inc_addr *local, uint1
   }
   pcb = tcp_new_ip_type(type);
   if (pcb == NULL) {
-    st_free(st);
+    inc__raw_st_free(st);
     return -ENOMEM;
   }
   /* as servers do (SO_REUSEADDR): connections of an earlier listener in
@@ -486,7 +487,7 @@ int inc_raw_tcp_listen(struct inc_worker *w, const struct inc_addr *local, uint1
   err = tcp_bind(pcb, &ip, port);
   if (err != ERR_OK) {
     tcp_close(pcb);
-    st_free(st);
+    inc__raw_st_free(st);
     return inc__errno_of(err);
   }
   /* accepted connections get a flow table entry (stack/flows.c) */
@@ -496,7 +497,7 @@ int inc_raw_tcp_listen(struct inc_worker *w, const struct inc_addr *local, uint1
                                          &err);
   if (lpcb == NULL) {
     tcp_close(pcb);
-    st_free(st);
+    inc__raw_st_free(st);
     return inc__errno_of(err);
   }
   st->ops = ops;
@@ -542,7 +543,7 @@ int inc_raw_tcp_connect(struct inc_worker *w, const struct inc_addr *local, uint
   }
   pcb = tcp_new_ip_type(remote->family == INC_AF_INET ? IPADDR_TYPE_V4 : IPADDR_TYPE_V6);
   if (pcb == NULL) {
-    st_free(st);
+    inc__raw_st_free(st);
     return -ENOMEM;
   }
   if (local != NULL && local->family != INC_AF_NONE) {
@@ -551,7 +552,7 @@ int inc_raw_tcp_connect(struct inc_worker *w, const struct inc_addr *local, uint
       err_t err = tcp_bind(pcb, &lip, lport);
       if (err != ERR_OK) {
         tcp_abort(pcb);
-        st_free(st);
+        inc__raw_st_free(st);
         return inc__errno_of(err);
       }
     } else {
@@ -562,7 +563,7 @@ int inc_raw_tcp_connect(struct inc_worker *w, const struct inc_addr *local, uint
     err_t err = tcp_bind(pcb, remote->family == INC_AF_INET ? IP4_ADDR_ANY : IP6_ADDR_ANY, lport);
     if (err != ERR_OK) {
       tcp_abort(pcb);
-      st_free(st);
+      inc__raw_st_free(st);
       return inc__errno_of(err);
     }
   }
@@ -574,8 +575,8 @@ int inc_raw_tcp_connect(struct inc_worker *w, const struct inc_addr *local, uint
    * the SYN leaves (stack/flows.c) */
   rc = inc__tcp_connect(core->w, pcb, &rip, rport, connected_tramp);
   if (rc != 0) {
-    detach(st);
-    st_free(st);
+    inc__raw_detach(st);
+    inc__raw_st_free(st);
     tcp_abort(pcb);
     return rc;
   }
@@ -592,7 +593,7 @@ int inc_raw_tcp_set(struct inc_raw_conn *c, const struct inc_raw_tcp_ops *ops, v
   if (ops == NULL) {
     return -EINVAL;
   }
-  st = state_of(c, &core, &rc);
+  st = inc__raw_state_of(c, &core, &rc);
   if (st == NULL && rc != 0) {
     return rc;
   }
@@ -614,357 +615,4 @@ int inc_raw_tcp_set(struct inc_raw_conn *c, const struct inc_raw_tcp_ops *ops, v
   st->ops = ops;
   st->arg = arg;
   return 0;
-}
-
-/* ---- data ---------------------------------------------------------------------- */
-
-long inc_raw_tcp_write(struct inc_raw_conn *c, const void *data, size_t len, unsigned flags)
-{
-  struct inc__raw_tcp *st;
-  struct tcp_pcb *pcb;
-  size_t done = 0;
-  int rc;
-
-  st = conn_of(c, &rc);
-  if (st == NULL) {
-    return rc;
-  }
-  if ((flags & ~(INC_RAW_WRITE_NOCOPY | INC_RAW_WRITE_MORE)) != 0 || (data == NULL && len > 0)) {
-    return -EINVAL;
-  }
-  if (st->flags & INC__RT_SHUT_WR) {
-    return -EPIPE;
-  }
-  pcb = st->pcb;
-  if (pcb->state != ESTABLISHED && pcb->state != CLOSE_WAIT && pcb->state != SYN_SENT && pcb->state != SYN_RCVD) {
-    return -ENOTCONN;
-  }
-  while (done < len) {
-    size_t n = len - done;
-    err_t err;
-    if (n > tcp_sndbuf(pcb)) {
-      n = tcp_sndbuf(pcb);
-    }
-    if (n > 0xffffu) {
-      n = 0xffffu; /* tcp_write() takes 16-bit lengths */
-    }
-    if (n == 0) {
-      break;
-    }
-    for (;;) {
-      u8_t api = (u8_t)(((flags & INC_RAW_WRITE_NOCOPY) ? 0 : TCP_WRITE_FLAG_COPY) |
-                        ((done + n < len || (flags & INC_RAW_WRITE_MORE)) ? TCP_WRITE_FLAG_MORE : 0));
-      err = tcp_write(pcb, (const uint8_t *)data + done, (u16_t)n, api);
-      /* ERR_MEM: the segment queue is long or memory short: try less */
-      if (err != ERR_MEM || n <= pcb->mss) {
-        break;
-      }
-      n /= 2;
-    }
-    if (err != ERR_OK) {
-      if (done == 0 && err != ERR_MEM) {
-        return inc__errno_of(err);
-      }
-      break;
-    }
-    done += n;
-  }
-  if (done == 0) {
-    return len == 0 ? 0 : -EAGAIN;
-  }
-  if (flags & INC_RAW_WRITE_NOCOPY) {
-    st->nocopy_end = pcb->snd_lbb; /* after the last byte queued */
-    st->flags |= INC__RT_NOCOPY;
-  }
-  return (long)done;
-}
-
-int inc_raw_tcp_output(struct inc_raw_conn *c)
-{
-  int rc;
-  struct inc__raw_tcp *st = conn_of(c, &rc);
-  if (st == NULL) {
-    return rc;
-  }
-  return inc__errno_of(tcp_output(st->pcb));
-}
-
-long inc_raw_tcp_sndbuf(const struct inc_raw_conn *c)
-{
-  int rc;
-  struct inc__raw_tcp *st = conn_of(c, &rc);
-  if (st == NULL) {
-    return rc;
-  }
-  return (long)tcp_sndbuf(st->pcb);
-}
-
-int inc_raw_tcp_recved(struct inc_raw_conn *c, size_t len)
-{
-  int rc;
-  struct inc__raw_tcp *st = conn_of(c, &rc);
-  if (st == NULL) {
-    return rc;
-  }
-  if (len > st->unrecved) {
-    return -EINVAL;
-  }
-  st->unrecved -= len;
-  while (len > 0) {
-    u16_t n = (u16_t)(len > 0xffffu ? 0xffffu : len);
-    tcp_recved(st->pcb, n);
-    len -= n;
-  }
-  return 0;
-}
-
-/* ---- ending ---------------------------------------------------------------------- */
-
-/* Releases the application's connection st (close semantics, raw.h). */
-static int conn_close(struct inc__raw_tcp *st)
-{
-  struct inc__raw_core *core = st->core;
-  struct tcp_pcb *pcb = st->pcb;
-  int waiting;
-  if (pcb == NULL) {
-    st_finish(st);
-    return 0;
-  }
-  waiting = (st->flags & INC__RT_NOCOPY) && TCP_SEQ_LT(pcb->lastack, st->nocopy_end);
-  st->flags &= ~INC__RT_APP;
-  if (waiting) {
-    /* keep the sent trampoline and the slot: they end the state */
-    tcp_recv(pcb, NULL);
-    tcp_err(pcb, NULL);
-    tcp_poll(pcb, NULL, 0);
-  } else {
-    detach(st);
-  }
-  /* RFC 9293 3.10.4: FIN after the queued data; lwIP resets instead if
-   * received data was not consumed (tcp_close_shutdown()) */
-  if (tcp_close(pcb) != ERR_OK) {
-    if (waiting) {
-      detach(st);
-      waiting = 0;
-    }
-    note_abort(core, pcb);
-    tcp_abort(pcb);
-  }
-  if (!waiting) {
-    st_finish(st);
-  }
-  /* else st ends in sent_tramp() or destroyed(): maybe already */
-  return 0;
-}
-
-/* a pcb without raw API state: only the one whose accept runs (filters) */
-static int bare_end(struct inc__raw_core *core, struct tcp_pcb *pcb, int abort)
-{
-  if (pcb != core->cb_pcb) {
-    return -ENOTCONN;
-  }
-  tcp_arg(pcb, NULL); /* it still has its listener's */
-  if (!abort && tcp_close(pcb) == ERR_OK) {
-    return 0;
-  }
-  note_abort(core, pcb);
-  tcp_abort(pcb);
-  return 0;
-}
-
-static void listener_close(struct inc__raw_tcp *st)
-{
-  struct tcp_pcb *lpcb = st->pcb;
-  if (lpcb != NULL) {
-    detach(st);
-    tcp_close(lpcb); /* a listener's close cannot fail */
-  }
-  st_free(st);
-}
-
-int inc_raw_tcp_close(struct inc_raw_conn *c)
-{
-  struct inc__raw_core *core;
-  int rc;
-  struct inc__raw_tcp *st = state_of(c, &core, &rc);
-  if (st == NULL) {
-    return rc != 0 ? rc : bare_end(core, (struct tcp_pcb *)c, 0);
-  }
-  if (st->flags & INC__RT_LISTEN) {
-    listener_close(st);
-    return 0;
-  }
-  return conn_close(st);
-}
-
-int inc_raw_tcp_abort(struct inc_raw_conn *c)
-{
-  struct inc__raw_core *core;
-  struct tcp_pcb *pcb;
-  int rc;
-  struct inc__raw_tcp *st = state_of(c, &core, &rc);
-  if (st == NULL) {
-    return rc != 0 ? rc : bare_end(core, (struct tcp_pcb *)c, 1);
-  }
-  if (st->flags & INC__RT_LISTEN) {
-    listener_close(st);
-    return 0;
-  }
-  pcb = st->pcb;
-  st->flags &= ~INC__RT_APP;
-  if (pcb != NULL) {
-    detach(st);
-    note_abort(core, pcb);
-    tcp_abort(pcb); /* RST; lwIP frees its queues (no-copy bytes too) */
-  }
-  st_finish(st);
-  return 0;
-}
-
-int inc_raw_tcp_shutdown(struct inc_raw_conn *c, int how)
-{
-  struct inc__raw_tcp *st;
-  struct tcp_pcb *pcb;
-  int rc;
-  if (how != INC_RAW_SHUT_RD && how != INC_RAW_SHUT_WR && how != INC_RAW_SHUT_RDWR) {
-    return -EINVAL;
-  }
-  st = conn_of(c, &rc);
-  if (st == NULL) {
-    return rc;
-  }
-  pcb = st->pcb;
-  if (how != INC_RAW_SHUT_WR && !(st->flags & INC__RT_SHUT_RD)) {
-    err_t err = tcp_shutdown(pcb, 1, 0);
-    if (err != ERR_OK) {
-      return inc__errno_of(err);
-    }
-    st->flags |= INC__RT_SHUT_RD;
-  }
-  if (how != INC_RAW_SHUT_RD && !(st->flags & INC__RT_SHUT_WR)) {
-    err_t err = tcp_shutdown(pcb, 0, 1); /* FIN after the queued data */
-    if (err != ERR_OK) {
-      return err == ERR_CONN ? -ENOTCONN : inc__errno_of(err);
-    }
-    st->flags |= INC__RT_SHUT_WR;
-  }
-  if ((st->flags & INC__RT_SHUT_WR) && (st->flags & (INC__RT_SHUT_RD | INC__RT_EOF))) {
-    return conn_close(st); /* both directions finished: released (raw.h) */
-  }
-  return 0;
-}
-
-/* ---- options and addresses ------------------------------------------------------- */
-
-int inc_raw_tcp_nodelay(struct inc_raw_conn *c, int on)
-{
-  int rc;
-  struct inc__raw_tcp *st = conn_of(c, &rc);
-  if (st == NULL) {
-    return rc;
-  }
-  if (on) {
-    tcp_nagle_disable(st->pcb);
-  } else {
-    tcp_nagle_enable(st->pcb);
-  }
-  return 0;
-}
-
-int inc_raw_tcp_keepalive(struct inc_raw_conn *c, int on, uint32_t idle_ms, uint32_t intvl_ms, uint32_t cnt)
-{
-  struct inc__raw_core *core;
-  int rc;
-  struct inc__raw_tcp *st = state_of(c, &core, &rc);
-  if (st == NULL) {
-    return rc != 0 ? rc : -ENOTCONN;
-  }
-  if (st->pcb == NULL) {
-    return -ENOTCONN;
-  }
-  if (st->flags & INC__RT_LISTEN) {
-    /* only the option is inherited (SOF_INHERITED); a listener has no timers */
-    if (idle_ms != 0 || intvl_ms != 0 || cnt != 0) {
-      return -EINVAL;
-    }
-  } else {
-    st->pcb->keep_idle = idle_ms != 0 ? idle_ms : TCP_KEEPIDLE_DEFAULT;
-    st->pcb->keep_intvl = intvl_ms != 0 ? intvl_ms : TCP_KEEPINTVL_DEFAULT;
-    st->pcb->keep_cnt = cnt != 0 ? cnt : TCP_KEEPCNT_DEFAULT;
-  }
-  if (on) {
-    ip_set_option(st->pcb, SOF_KEEPALIVE);
-  } else {
-    ip_reset_option(st->pcb, SOF_KEEPALIVE);
-  }
-  return 0;
-}
-
-int inc_raw_tcp_local(const struct inc_raw_conn *c, struct inc_addr *addr, uint16_t *port)
-{
-  struct inc__raw_core *core;
-  int rc;
-  const struct inc__raw_tcp *st = state_of(c, &core, &rc);
-  if (st == NULL) {
-    return rc != 0 ? rc : -ENOTCONN;
-  }
-  if (st->pcb == NULL) {
-    return -ENOTCONN;
-  }
-  if (addr != NULL) {
-    inc__addr_from_lwip(&st->pcb->local_ip, addr);
-  }
-  if (port != NULL) {
-    *port = st->pcb->local_port;
-  }
-  return 0;
-}
-
-int inc_raw_tcp_peer(const struct inc_raw_conn *c, struct inc_addr *addr, uint16_t *port)
-{
-  int rc;
-  const struct inc__raw_tcp *st = conn_of(c, &rc);
-  if (st == NULL) {
-    return rc;
-  }
-  if (addr != NULL) {
-    inc__addr_from_lwip(&st->pcb->remote_ip, addr);
-  }
-  if (port != NULL) {
-    *port = st->pcb->remote_port;
-  }
-  return 0;
-}
-
-struct inc_worker *inc_raw_tcp_worker(const struct inc_raw_conn *c)
-{
-  struct inc__raw_core *core;
-  int rc;
-  const struct inc__raw_tcp *st = state_of(c, &core, &rc);
-  return st != NULL ? st->core->w : NULL;
-}
-
-/* ---- worker stop ------------------------------------------------------------------- */
-
-void inc__raw_tcp_fini(struct inc__raw_core *core)
-{
-  struct inc__raw_tcp *st;
-  while ((st = core->tcp_live) != NULL) {
-    struct tcp_pcb *pcb = st->pcb;
-    if (st->flags & INC__RT_LISTEN) {
-      listener_close(st);
-      continue;
-    }
-    detach(st);
-    if (pcb != NULL) {
-      tcp_abort(pcb);
-    }
-    if ((st->flags & INC__RT_APP) && st->ops != NULL && st->ops->error != NULL) {
-      struct tcp_pcb *prev = core->err_handle;
-      core->err_handle = st->handle;
-      st->ops->error(st->arg, (struct inc_raw_conn *)st->handle, -ECONNABORTED);
-      core->err_handle = prev;
-    }
-    st_finish(st);
-  }
 }
