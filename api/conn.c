@@ -35,6 +35,9 @@ unsigned inc_conn_poll(const struct inc_conn *c)
     return atomic_load_explicit(&m->ready, memory_order_acquire) &
            (INC_POLLIN | INC_POLLOUT | INC_POLLERR | INC_POLLHUP | INC_POLLRDHUP);
   }
+  if (k == INC__C_DGRAM) {
+    return (atomic_load_explicit(&m->dg_count, memory_order_acquire) > 0 ? INC_POLLIN : 0) | INC_POLLOUT;
+  }
   return k == INC__C_NEW ? INC_POLLOUT | INC_POLLHUP : 0; /* as Linux for an unconnected socket */
 }
 
@@ -502,6 +505,10 @@ int inc_conn_close(struct inc_conn *c)
     return -EBADF;
   }
   inc__epoll_detach(c);
+  if (k == INC__C_DGRAM) {
+    inc__udp_close(c);
+    return 0;
+  }
   if (k == INC__C_LISTEN) {
     close_listener(c);
     return 0;
@@ -562,7 +569,7 @@ int inc_conn_peer(const struct inc_conn *c, struct inc_addr *addr, uint16_t *por
   if (c == NULL || kind_of(c) == INC__C_FREE) {
     return -EBADF;
   }
-  if (kind_of(c) != INC__C_STREAM) {
+  if (kind_of(c) != INC__C_STREAM && !(kind_of(c) == INC__C_DGRAM && c->connected)) {
     return -ENOTCONN;
   }
   if (addr != NULL) {
@@ -661,7 +668,7 @@ int inc_api_fini(struct inc_api *api)
   }
   for (i = 0; i < api->max_conns; i++) {
     struct inc_conn *c = &api->conns[i];
-    if (kind_of(c) == INC__C_NEW || kind_of(c) == INC__C_STREAM) {
+    if (kind_of(c) == INC__C_NEW || kind_of(c) == INC__C_STREAM || kind_of(c) == INC__C_DGRAM) {
       (void)inc_conn_setopt(c, INC_CONN_LINGER, 0);
       (void)inc_conn_close(c);
     }
@@ -708,8 +715,13 @@ int inc__sock_get(const struct inc_conn *c, enum inc__sock_attr a)
   case INC__SOCK_LISTENING:
     return kind_of(c) == INC__C_LISTEN;
   case INC__SOCK_CONNECTED:
+    if (kind_of(c) == INC__C_DGRAM) {
+      return c->connected;
+    }
     return kind_of(c) == INC__C_STREAM &&
            (atomic_load_explicit(&m->ready, memory_order_acquire) & INC__R_CONNECTED) != 0;
+  case INC__SOCK_DGRAM:
+    return kind_of(c) == INC__C_DGRAM;
   }
   return 0;
 }

@@ -18,21 +18,23 @@
 
 #define ALIGN64(x) (((x) + 63u) & ~(size_t)63u)
 
-static void resolve(const struct inc_api_config *cfg, unsigned *conns, unsigned *epolls)
+static void resolve(const struct inc_api_config *cfg, unsigned *conns, unsigned *epolls, unsigned *dgrams)
 {
   *conns = cfg != NULL && cfg->max_conns != 0 ? cfg->max_conns : 1024u;
   *epolls = cfg != NULL && cfg->max_epolls != 0 ? cfg->max_epolls : 64u;
+  *dgrams = cfg != NULL && cfg->max_dgrams != 0 ? cfg->max_dgrams : 4096u;
 }
 
 size_t inc_api_footprint(const struct inc_api_config *cfg)
 {
-  unsigned nc, ne;
-  resolve(cfg, &nc, &ne);
-  if (nc > (1u << 20) || ne > 4096u) {
+  unsigned nc, ne, nd;
+  resolve(cfg, &nc, &ne, &nd);
+  if (nc > (1u << 20) || ne > 4096u || nd > (1u << 22)) {
     return 0;
   }
   return ALIGN64(sizeof(struct inc_api)) + ALIGN64((size_t)nc * sizeof(struct inc_conn)) +
-         ALIGN64((size_t)ne * sizeof(struct inc_epoll)) + ALIGN64((size_t)ne * nc * sizeof(struct inc_conn *));
+         ALIGN64((size_t)ne * sizeof(struct inc_epoll)) + ALIGN64((size_t)ne * nc * sizeof(struct inc_conn *)) +
+         ALIGN64((size_t)nd * sizeof(struct inc__dgram));
 }
 
 struct tls_ep {
@@ -53,7 +55,7 @@ int inc_api_init(struct inc_api **out, struct inc_stack *s, const struct inc_api
                  size_t len)
 {
   struct inc_api *api;
-  unsigned nc, ne, i;
+  unsigned nc, ne, nd, i;
   size_t need = inc_api_footprint(cfg);
   char *p = (char *)mem;
   if (out == NULL || s == NULL || mem == NULL || ((uintptr_t)mem & 63u) != 0) {
@@ -61,13 +63,14 @@ int inc_api_init(struct inc_api **out, struct inc_stack *s, const struct inc_api
     return -EINVAL;
   }
   if (need == 0) {
-    fprintf(stderr, "inception: inc_api_init: max_conns must be <= 1048576 and max_epolls <= 4096\n");
+    fprintf(stderr, "inception: inc_api_init: max_conns must be <= 1048576, max_epolls <= 4096, "
+                    "max_dgrams <= 4194304\n");
     return -EINVAL;
   }
   if (len < need) {
     return -ENOSPC;
   }
-  resolve(cfg, &nc, &ne);
+  resolve(cfg, &nc, &ne, &nd);
   memset(mem, 0, need);
   api = (struct inc_api *)p;
   p += ALIGN64(sizeof(*api));
@@ -80,6 +83,13 @@ int inc_api_init(struct inc_api **out, struct inc_stack *s, const struct inc_api
   api->epolls = (struct inc_epoll *)p;
   p += ALIGN64((size_t)ne * sizeof(struct inc_epoll));
   api->level_mem = (struct inc_conn **)p;
+  p += ALIGN64((size_t)ne * nc * sizeof(struct inc_conn *));
+  api->dgrams = (struct inc__dgram *)p;
+  api->max_dgrams = nd;
+  for (i = 0; i < nd; i++) {
+    atomic_store_explicit(&api->dgrams[i].free_next, i + 1 < nd ? i + 2 : 0, memory_order_relaxed);
+  }
+  atomic_store_explicit(&api->dg_free_head, 1, memory_order_release);
   if (pthread_key_create(&api->tls_key, tls_ep_destroy) != 0) {
     return -ENOMEM;
   }
@@ -145,6 +155,12 @@ struct inc_conn *inc__conn_alloc(struct inc_api *api, int family)
   atomic_store_explicit(&c->acc_len, 0, memory_order_relaxed);
   atomic_store_explicit(&c->backlog, 0, memory_order_relaxed);
   c->acc_fifo = c->acc_next = NULL;
+  memset(c->upcb, 0, sizeof(c->upcb));
+  atomic_store_explicit(&c->dg_stack, NULL, memory_order_relaxed);
+  c->dg_fifo = NULL;
+  atomic_store_explicit(&c->dg_count, 0, memory_order_relaxed);
+  atomic_store_explicit(&c->dg_bytes, 0, memory_order_relaxed);
+  atomic_store_explicit(&c->dg_dropped, 0, memory_order_relaxed);
   atomic_store_explicit(&c->opt_nodelay, 0, memory_order_relaxed);
   atomic_store_explicit(&c->opt_keepalive, 0, memory_order_relaxed);
   atomic_store_explicit(&c->opt_reuseaddr, 0, memory_order_relaxed);
@@ -185,6 +201,44 @@ void inc__conn_free(struct inc_conn *c)
 unsigned inc_api_conns_in_use(const struct inc_api *api)
 {
   return atomic_load_explicit(&((struct inc_api *)api)->in_use, memory_order_relaxed);
+}
+
+/* ---- the datagram record pool: the same free list ---- */
+
+struct inc__dgram *inc__dgram_alloc(struct inc_api *api)
+{
+  uint64_t head = atomic_load_explicit(&api->dg_free_head, memory_order_acquire);
+  for (;;) {
+    uint32_t idx1 = (uint32_t)head;
+    struct inc__dgram *d;
+    uint64_t next;
+    if (idx1 == 0) {
+      return NULL;
+    }
+    d = &api->dgrams[idx1 - 1];
+    next = ((head >> 32) + 1) << 32 | atomic_load_explicit(&d->free_next, memory_order_relaxed);
+    /* acquire pairs with the release in inc__dgram_free() */
+    if (atomic_compare_exchange_weak_explicit(&api->dg_free_head, &head, next, memory_order_acquire,
+                                              memory_order_acquire)) {
+      d->next = NULL;
+      return d;
+    }
+  }
+}
+
+void inc__dgram_free(struct inc_api *api, struct inc__dgram *d)
+{
+  uint64_t head = atomic_load_explicit(&api->dg_free_head, memory_order_relaxed);
+  uint32_t idx1 = (uint32_t)(d - api->dgrams) + 1;
+  d->p = NULL;
+  for (;;) {
+    atomic_store_explicit(&d->free_next, (uint32_t)head, memory_order_relaxed);
+    /* release pairs with the acquire in inc__dgram_alloc() */
+    if (atomic_compare_exchange_weak_explicit(&api->dg_free_head, &head, ((head >> 32) + 1) << 32 | idx1,
+                                              memory_order_release, memory_order_relaxed)) {
+      return;
+    }
+  }
 }
 
 /* ---- endpoints ---- */

@@ -28,8 +28,20 @@ extern "C" {
 #endif
 
 struct tcp_pcb;
+struct udp_pcb;
 struct pbuf;
 struct inc_epoll;
+
+/* A received datagram waiting in a UDP socket (from the context's pool). */
+struct inc__dgram {
+  struct pbuf *p;                   /* the owner worker's; freed there */
+  ip_addr_t src;
+  uint16_t sport;
+  uint16_t worker;                  /* the worker that received it */
+  uint32_t len;
+  struct inc__dgram *next;          /* on the socket's stack / FIFO */
+  _Atomic uint32_t free_next;       /* index + 1 on the pool's free list */
+};
 
 enum inc__conn_kind {
   INC__C_FREE = 0,
@@ -37,6 +49,7 @@ enum inc__conn_kind {
   INC__C_LISTEN,    /* listening on every worker */
   INC__C_STREAM,    /* connecting, connected, or gone (err set) */
   INC__C_CLOSING,   /* closed by the application; the owner frees it later */
+  INC__C_DGRAM,     /* UDP: one PCB per worker once bound */
 };
 
 /* ready bits beyond INC_POLL*: state the owner publishes */
@@ -73,6 +86,7 @@ struct inc_conn {
                                      * still in flight: the owner frees c when they
                                      * are acknowledged or the PCB goes */
   struct tcp_pcb *lpcb[INC_STACK_MAX_WORKERS]; /* listener: one per worker */
+  struct udp_pcb *upcb[INC_STACK_MAX_WORKERS]; /* UDP: one per worker */
   /* ---- published by the owner (or, for listeners, by any worker) ---- */
   _Atomic uint32_t ready;           /* INC_POLL* | INC__R_* */
   _Atomic int err;                  /* pending error (negative errno) */
@@ -92,6 +106,12 @@ struct inc_conn {
   _Atomic int backlog;
   struct inc_conn *acc_fifo;        /* taken from the stack, oldest first (under app_lock) */
   struct inc_conn *acc_next;        /* link in acc_stack / acc_fifo */
+  /* ---- UDP receive queue: workers push (Treiber), applications take ---- */
+  struct inc__dgram *_Atomic dg_stack;
+  struct inc__dgram *dg_fifo;       /* taken, oldest first (under app_lock) */
+  _Atomic int dg_count;             /* pushed and not yet taken */
+  _Atomic int64_t dg_bytes;         /* bytes queued (bounded by SO_RCVBUF) */
+  _Atomic uint64_t dg_dropped;      /* datagrams dropped: queue full or no record */
   /* ---- the application's ---- */
   pthread_mutex_t app_lock;
   _Atomic int opt_nodelay, opt_keepalive, opt_reuseaddr, opt_linger;
@@ -129,6 +149,9 @@ struct inc_api {
   struct inc_epoll *epolls;
   struct inc_conn **level_mem;      /* max_epolls * max_conns level slots */
   _Atomic uint64_t free_head;       /* (tag << 32) | (index + 1); 0: empty */
+  struct inc__dgram *dgrams;        /* max_dgrams records */
+  unsigned max_dgrams;
+  _Atomic uint64_t dg_free_head;    /* as free_head, for dgrams */
   _Atomic unsigned in_use;
   _Atomic unsigned rr;              /* round-robin worker for active opens */
   pthread_mutex_t epoll_lock;
@@ -175,6 +198,14 @@ int inc__w_zc_free(struct inc_worker *w, void *arg);
 int inc__w_check_bind(struct inc_worker *w, void *arg);
 int inc__w_nop(struct inc_worker *w, void *arg);
 int inc__w_drained(struct inc_worker *w, void *arg);
+/* conn_udp.c */
+int inc__w_udp_bind(struct inc_worker *w, void *arg);
+int inc__w_udp_unbind(struct inc_worker *w, void *arg);
+int inc__w_udp_connect(struct inc_worker *w, void *arg);
+int inc__w_udp_send(struct inc_worker *w, void *arg);
+int inc__w_udp_recv(struct inc_worker *w, void *arg);
+struct inc__dgram *inc__dgram_alloc(struct inc_api *api);
+void inc__dgram_free(struct inc_api *api, struct inc__dgram *d);
 
 /* The argument of the inc__w_* calls. */
 struct inc__op {
@@ -189,6 +220,8 @@ struct inc__op {
   void *zc_p;                       /* zero-copy pbuf */
   void *zc_data;
   size_t zc_len;
+  struct inc__dgram *dg;            /* UDP receive: the datagram to copy out */
+  int truncated;                    /* UDP receive: the datagram was longer */
   size_t done;                      /* result: bytes */
 };
 

@@ -48,6 +48,14 @@ int inc_socket(struct inc_api *api, int domain, int type, int protocol)
   if (domain != AF_INET && domain != AF_INET6) {
     return fail(EAFNOSUPPORT);
   }
+  if (base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) {
+    rc = inc__udp_new(api, domain == AF_INET ? INC_AF_INET : INC_AF_INET6, &c);
+    if (rc != 0) {
+      return ret(rc);
+    }
+    inc__sock_set(c, INC__SOCK_NONBLOCK, (type & SOCK_NONBLOCK) != 0);
+    return inc__sock_fd(c);
+  }
   if (base != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP)) {
     return fail(EPROTONOSUPPORT);
   }
@@ -101,6 +109,9 @@ int inc_bind(struct inc_api *api, int fd, const struct sockaddr *addr, socklen_t
   if (rc != 0) {
     return ret(rc == -EAFNOSUPPORT ? -EAFNOSUPPORT : -EINVAL);
   }
+  if (inc__sock_get(c, INC__SOCK_DGRAM)) {
+    return ret(inc__udp_bind(c, &a, port));
+  }
   return ret(inc_conn_bind(c, &a, port));
 }
 
@@ -109,6 +120,9 @@ int inc_listen(struct inc_api *api, int fd, int backlog)
   struct inc_conn *c = inc_sock_conn(api, fd);
   if (c == NULL) {
     return fail(EBADF);
+  }
+  if (inc__sock_get(c, INC__SOCK_DGRAM)) {
+    return fail(EOPNOTSUPP);
   }
   return ret(inc_conn_listen(c, backlog <= 0 ? 128 : backlog));
 }
@@ -141,6 +155,9 @@ int inc_accept4(struct inc_api *api, int fd, struct sockaddr *addr, socklen_t *l
   }
   if (addr != NULL && len == NULL) {
     return fail(EFAULT);
+  }
+  if (inc__sock_get(l, INC__SOCK_DGRAM)) {
+    return fail(EOPNOTSUPP);
   }
   rc = inc_conn_accept(l, &c, rcv_timeout(l, 0));
   if (rc != 0) {
@@ -177,6 +194,9 @@ int inc_connect(struct inc_api *api, int fd, const struct sockaddr *addr, sockle
   if (inc__sock_get(c, INC__SOCK_LISTENING)) {
     return fail(EINVAL);
   }
+  if (inc__sock_get(c, INC__SOCK_DGRAM)) {
+    return ret(inc__udp_connect(c, &a, port));
+  }
   /* connect(2) waits for the handshake without a time limit of its own
    * (the kernel's SYN retries bound it; lwIP's do here) */
   rc = inc_conn_connect(c, &a, port, inc__sock_get(c, INC__SOCK_NONBLOCK) ? 0 : -1);
@@ -194,6 +214,17 @@ ssize_t inc_sendmsg(struct inc_api *api, int fd, const struct msghdr *msg, int f
   }
   if (flags & ~(MSG_DONTWAIT | MSG_MORE | MSG_NOSIGNAL)) {
     return fail(EOPNOTSUPP);
+  }
+  if (inc__sock_get(c, INC__SOCK_DGRAM)) {
+    struct inc_addr dst;
+    uint16_t port = 0;
+    if (msg->msg_name != NULL) {
+      int rc = inc_addr_from_sockaddr(&dst, &port, (const struct sockaddr *)msg->msg_name, msg->msg_namelen);
+      if (rc != 0) {
+        return ret(rc);
+      }
+    }
+    return sret(inc__udp_sendv(c, msg->msg_iov, (int)msg->msg_iovlen, msg->msg_name != NULL ? &dst : NULL, port));
   }
   return sret(inc_conn_sendv(c, msg->msg_iov, (int)msg->msg_iovlen, (flags & MSG_MORE) ? INC_CONN_MORE : 0,
                              snd_timeout(c, flags)));
@@ -235,6 +266,24 @@ ssize_t inc_recvmsg(struct inc_api *api, int fd, struct msghdr *msg, int flags)
   tmo = rcv_timeout(c, flags);
   msg->msg_flags = 0;
   msg->msg_controllen = 0;
+  if (inc__sock_get(c, INC__SOCK_DGRAM)) {
+    struct inc_addr src;
+    uint16_t sport = 0;
+    int trunc = 0;
+    ssize_t r = inc__udp_recvv(c, msg->msg_iov, (int)msg->msg_iovlen, (flags & MSG_PEEK) ? INC_CONN_PEEK : 0, tmo,
+                               &src, &sport, &trunc);
+    if (r < 0) {
+      return sret(r);
+    }
+    if (trunc) {
+      msg->msg_flags |= MSG_TRUNC;
+    }
+    if (msg->msg_name != NULL) {
+      socklen_t l = msg->msg_namelen;
+      msg->msg_namelen = fill_addr(&src, sport, (struct sockaddr *)msg->msg_name, &l) == 0 ? l : 0;
+    }
+    return r;
+  }
   if (msg->msg_name != NULL) {
     struct inc_addr a;
     uint16_t port;
@@ -300,6 +349,9 @@ int inc_shutdown(struct inc_api *api, int fd, int how)
   }
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
     return fail(EINVAL);
+  }
+  if (inc__sock_get(c, INC__SOCK_DGRAM)) {
+    return inc__sock_get(c, INC__SOCK_CONNECTED) ? 0 : fail(ENOTCONN);
   }
   return ret(inc_conn_shutdown(c, how == SHUT_RD ? 0 : how == SHUT_WR ? 1 : 2));
 }
@@ -501,7 +553,7 @@ int inc_getsockopt(struct inc_api *api, int fd, int level, int name, void *val, 
     v = -inc_conn_error(c);
     return ret(put(val, len, &v, sizeof(v)));
   case SO_TYPE:
-    v = SOCK_STREAM;
+    v = inc__sock_get(c, INC__SOCK_DGRAM) ? SOCK_DGRAM : SOCK_STREAM;
     return ret(put(val, len, &v, sizeof(v)));
   case SO_ACCEPTCONN:
     v = inc__sock_get(c, INC__SOCK_LISTENING);
@@ -539,4 +591,56 @@ int inc_free_send_buffer(struct inc_api *api, int fd, struct inc_zc_buf *buf)
     return fail(EBADF);
   }
   return ret(inc_conn_zc_free(c, buf));
+}
+
+ssize_t inc_sendto(struct inc_api *api, int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+                   socklen_t tolen)
+{
+  struct msghdr m;
+  struct iovec v;
+  struct inc_conn *c = inc_sock_conn(api, fd);
+  if (c == NULL) {
+    return fail(EBADF);
+  }
+  if (buf == NULL && len > 0) {
+    return fail(EFAULT);
+  }
+  if (to != NULL && !inc__sock_get(c, INC__SOCK_DGRAM)) {
+    /* a stream socket ignores the address if connected (as Linux) */
+    to = NULL;
+  }
+  memset(&m, 0, sizeof(m));
+  v.iov_base = (void *)(uintptr_t)buf;
+  v.iov_len = len;
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  m.msg_name = (void *)(uintptr_t)to;
+  m.msg_namelen = to != NULL ? tolen : 0;
+  return inc_sendmsg(api, fd, &m, flags);
+}
+
+ssize_t inc_recvfrom(struct inc_api *api, int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+                     socklen_t *fromlen)
+{
+  struct msghdr m;
+  struct iovec v;
+  ssize_t r;
+  if (buf == NULL && len > 0) {
+    return fail(EFAULT);
+  }
+  if (from != NULL && fromlen == NULL) {
+    return fail(EFAULT);
+  }
+  memset(&m, 0, sizeof(m));
+  v.iov_base = buf;
+  v.iov_len = len;
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  m.msg_name = from;
+  m.msg_namelen = from != NULL ? *fromlen : 0;
+  r = inc_recvmsg(api, fd, &m, flags);
+  if (r >= 0 && from != NULL) {
+    *fromlen = m.msg_namelen;
+  }
+  return r;
 }

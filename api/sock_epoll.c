@@ -97,7 +97,7 @@ static void barrier(struct inc_conn *c)
   int k = (int)atomic_load_explicit(&c->kind, memory_order_acquire);
   int w = atomic_load_explicit(&c->owner, memory_order_acquire);
   unsigned i;
-  if (k == INC__C_LISTEN) {
+  if (k == INC__C_LISTEN || k == INC__C_DGRAM) {
     for (i = 0; i < c->api->workers; i++) {
       (void)inc__api_call(c->api, i, inc__w_nop, NULL);
     }

@@ -66,6 +66,31 @@ static void parse(const uint8_t *f, uint32_t avail, uint32_t tot, struct hdr *h)
     h->l4 = 8;
   }
   h->hlen = (uint16_t)(h->l2 + h->l3 + h->l4);
+  /* Fragments: the buffer chain a receiver in this process gets is the one
+   * built here (the software wire hands over the very mbufs), and lwIP reads
+   * headers from the first pbuf only. So the first fragment of a datagram
+   * copies its UDP/TCP header with the rest (udp_input() and tcp_input()
+   * need it in the first pbuf after reassembly), and every IPv6 fragment its
+   * fragment header. */
+  if (h->v4 && h->frag && (rd16(f + h->l2 + 6) & 0x1fffu) == 0) {
+    if (h->proto == 17) {
+      h->hlen = (uint16_t)(h->hlen + 8u);
+    } else if (h->proto == 6 && avail >= (uint32_t)h->l2 + h->l3 + 20u) {
+      h->hlen = (uint16_t)(h->hlen + ((f[h->l2 + h->l3 + 12] >> 4) * 4));
+    }
+  } else if (h->v6 && h->proto == 44 && avail >= (uint32_t)h->l2 + 48u) {
+    /* every IPv6 fragment: its fragment header too (lwIP's ip6_input()
+     * reads extension headers from the first pbuf) */
+    uint8_t nh = f[h->l2 + 40];
+    h->hlen = (uint16_t)(h->hlen + 8u);
+    if ((rd16(f + h->l2 + 40 + 2) & 0xfff8u) != 0) {
+      /* not the first fragment: no transport header */
+    } else if (nh == 17) {
+      h->hlen = (uint16_t)(h->hlen + 8u);
+    } else if (nh == 6 && avail >= (uint32_t)h->l2 + 48u + 20u) {
+      h->hlen = (uint16_t)(h->hlen + ((f[h->l2 + 48 + 12] >> 4) * 4));
+    }
+  }
   if (h->hlen > avail || h->hlen > tot) {
     /* headers longer than what is there: treat the frame as opaque */
     h->v4 = h->v6 = 0;

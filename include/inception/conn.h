@@ -57,6 +57,7 @@ struct inc_conn;
 struct inc_api_config {
   unsigned max_conns;   /**< connections and listeners at once; 0: 1024 */
   unsigned max_epolls;  /**< epoll sets at once; 0: 64 */
+  unsigned max_dgrams;  /**< received UDP datagrams queued in all sockets at once; 0: 4096 */
 };
 
 /** Readiness bits (the values of Linux's EPOLLIN etc., so they mix). */

@@ -22,7 +22,9 @@
  * conn.h). RCU: none needed by the caller.
  *
  * Supported: AF_INET and AF_INET6 (an AF_INET6 socket bound to :: also
- * accepts IPv4), SOCK_STREAM (TCP). Options: SOL_SOCKET SO_REUSEADDR,
+ * accepts IPv4), SOCK_STREAM (TCP) and SOCK_DGRAM (UDP: a bound UDP socket
+ * receives on every worker core; a datagram that finds its socket's
+ * SO_RCVBUF full is dropped and counted, as in a kernel). Options: SOL_SOCKET SO_REUSEADDR,
  * SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO,
  * SO_ERROR (get), SO_TYPE (get), SO_ACCEPTCONN (get); IPPROTO_TCP
  * TCP_NODELAY. Send flags: MSG_DONTWAIT, MSG_MORE, MSG_NOSIGNAL. Receive
@@ -42,9 +44,9 @@
 extern "C" {
 #endif
 
-/** As socket(2): domain AF_INET or AF_INET6; type SOCK_STREAM, optionally
- * | SOCK_NONBLOCK (SOCK_CLOEXEC is accepted and ignored); protocol 0 or
- * IPPROTO_TCP. Returns: a descriptor, or -1 (EAFNOSUPPORT,
+/** As socket(2): domain AF_INET or AF_INET6; type SOCK_STREAM or
+ * SOCK_DGRAM, optionally | SOCK_NONBLOCK (SOCK_CLOEXEC is accepted and
+ * ignored); protocol 0, IPPROTO_TCP or IPPROTO_UDP. Returns: a descriptor, or -1 (EAFNOSUPPORT,
  * EPROTONOSUPPORT, EMFILE). Ownership: the caller's until inc_close(). */
 int inc_socket(struct inc_api *api, int domain, int type, int protocol);
 
@@ -59,11 +61,19 @@ int inc_accept4(struct inc_api *api, int fd, struct sockaddr *addr, socklen_t *l
  * writable (EPOLLOUT) when connected, or reports the error in SO_ERROR. */
 int inc_connect(struct inc_api *api, int fd, const struct sockaddr *addr, socklen_t len);
 
-/** As send(2), recv(2), sendmsg(2), recvmsg(2) (iovec scatter/gather;
- * msg_name is ignored on send and filled with the peer on receive; no
- * control messages). */
+/** As send(2), recv(2), sendto(2), recvfrom(2), sendmsg(2), recvmsg(2)
+ * (iovec scatter/gather; on a stream socket msg_name is ignored on send and
+ * filled with the peer on receive; on a UDP socket it is the destination /
+ * the source, a datagram is sent whole or not at all (EMSGSIZE beyond 65507
+ * bytes, EDESTADDRREQ without a destination on an unconnected socket), and
+ * a datagram longer than the buffer is cut, with MSG_TRUNC in msg_flags;
+ * no control messages). */
 ssize_t inc_send(struct inc_api *api, int fd, const void *buf, size_t len, int flags);
 ssize_t inc_recv(struct inc_api *api, int fd, void *buf, size_t len, int flags);
+ssize_t inc_sendto(struct inc_api *api, int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+                   socklen_t tolen);
+ssize_t inc_recvfrom(struct inc_api *api, int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+                     socklen_t *fromlen);
 ssize_t inc_sendmsg(struct inc_api *api, int fd, const struct msghdr *msg, int flags);
 ssize_t inc_recvmsg(struct inc_api *api, int fd, struct msghdr *msg, int flags);
 

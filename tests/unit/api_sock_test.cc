@@ -656,4 +656,161 @@ TEST_F(ApiSock, ConnApi_TimeoutsAndNonBlocking) {
   EXPECT_EQ(inc_conn_close(l), 0);
 }
 
+// UDP: a server socket on the server stack echoes datagrams of every size
+// (up to several IP fragments) back to an unconnected client socket; every
+// datagram comes back whole, from the server's address and port.
+static void udp_echo(ApiSock* t, inc_api* srv, inc_api* cli, int family, uint16_t port,
+                     const sockaddr_storage& srv_addr, socklen_t alen) {
+  int s = inc_socket(srv, family, SOCK_DGRAM, 0);
+  ASSERT_GE(s, 0) << strerror(errno);
+  sockaddr_storage any{};
+  any.ss_family = (sa_family_t)family;
+  if (family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&any)->sin_port = htons(port);
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&any)->sin6_port = htons(port);
+  }
+  ASSERT_EQ(inc_bind(srv, s, reinterpret_cast<sockaddr*>(&any), alen), 0) << strerror(errno);
+  int v = 0;
+  socklen_t vl = sizeof(v);
+  ASSERT_EQ(inc_getsockopt(srv, s, SOL_SOCKET, SO_TYPE, &v, &vl), 0);
+  EXPECT_EQ(v, SOCK_DGRAM);
+  EXPECT_EQ(inc_listen(srv, s, 1), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  constexpr unsigned kCount = 120;
+  timeval stv{15, 0};  // the server gives up (and the test fails) rather than hang
+  ASSERT_EQ(inc_setsockopt(srv, s, SOL_SOCKET, SO_RCVTIMEO, &stv, sizeof(stv)), 0);
+  std::thread server([&] {
+    std::vector<uint8_t> buf(70000);
+    for (unsigned i = 0; i < kCount; i++) {
+      sockaddr_storage from{};
+      socklen_t fl = sizeof(from);
+      ssize_t r = inc_recvfrom(srv, s, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);
+      if (r < 0) {
+        ADD_FAILURE() << "server: datagram " << i << ": " << strerror(errno);
+        break;
+      }
+      ASSERT_EQ(inc_sendto(srv, s, buf.data(), (size_t)r, 0, reinterpret_cast<sockaddr*>(&from), fl), r)
+          << strerror(errno);
+    }
+    inc_api_thread_detach(srv);
+  });
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() { t.join(); }
+  } joiner{server};
+  int c = inc_socket(cli, family, SOCK_DGRAM, 0);
+  ASSERT_GE(c, 0);
+  timeval tv{10, 0};  // only to turn a lost datagram into a failure rather than a hang
+  ASSERT_EQ(inc_setsockopt(cli, c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+  std::vector<uint8_t> out(9000), in(9000);
+  for (unsigned i = 0; i < kCount; i++) {
+    size_t n = 1 + (i * 997u) % 8000u;  // 1 byte .. several fragments
+    fill(300 + i, 0, out.data(), n);
+    ASSERT_EQ(inc_sendto(cli, c, out.data(), n, 0, reinterpret_cast<const sockaddr*>(&srv_addr), alen), (ssize_t)n)
+        << strerror(errno);
+    sockaddr_storage from{};
+    socklen_t fl = sizeof(from);
+    ssize_t r = inc_recvfrom(cli, c, in.data(), in.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);
+    ASSERT_EQ(r, (ssize_t)n) << "datagram " << i << ": " << strerror(errno);
+    ASSERT_TRUE(check(300 + i, 0, in.data(), n)) << "datagram " << i;
+    ASSERT_EQ(fl, alen);
+    ASSERT_EQ(memcmp(&from, &srv_addr, alen), 0) << "the echo comes from the server's address and port";
+  }
+  EXPECT_EQ(inc_close(cli, c), 0);
+  EXPECT_EQ(inc_close(srv, s), 0);
+  (void)t;
+}
+
+TEST_F(ApiSock, Udp_EchoEverySize_IPv4) {
+  sockaddr_storage a = addr(AF_INET, 7100);
+  udp_echo(this, srv.api, cli.api, AF_INET, 7100, a, len_of(AF_INET));
+}
+
+TEST_F(ApiSock, Udp_EchoEverySize_IPv6) {
+  sockaddr_storage a = addr(AF_INET6, 7101);
+  udp_echo(this, srv.api, cli.api, AF_INET6, 7101, a, len_of(AF_INET6));
+}
+
+// Connected UDP sockets, errors, truncation, epoll readiness, and a full
+// receive buffer dropping (not queueing without bound).
+TEST_F(ApiSock, Udp_ConnectedErrorsTruncationEpollAndFullBuffer) {
+  int s = inc_socket(srv.api, AF_INET, SOCK_DGRAM, 0);
+  sockaddr_storage sa = addr(AF_INET, 7110);
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_port = htons(7110);
+  ASSERT_EQ(inc_bind(srv.api, s, reinterpret_cast<sockaddr*>(&any), sizeof(any)), 0);
+  int s2 = inc_socket(srv.api, AF_INET, SOCK_DGRAM, 0);
+  EXPECT_EQ(inc_bind(srv.api, s2, reinterpret_cast<sockaddr*>(&any), sizeof(any)), -1);
+  EXPECT_EQ(errno, EADDRINUSE);
+  EXPECT_EQ(inc_close(srv.api, s2), 0);
+  int c = inc_socket(cli.api, AF_INET, SOCK_DGRAM, 0);
+  EXPECT_EQ(inc_send(cli.api, c, "x", 1, 0), -1);
+  EXPECT_EQ(errno, EDESTADDRREQ);
+  std::vector<uint8_t> big(70000);
+  EXPECT_EQ(inc_sendto(cli.api, c, big.data(), big.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof(sockaddr_in)),
+            -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  ASSERT_EQ(inc_connect(cli.api, c, reinterpret_cast<sockaddr*>(&sa), sizeof(sockaddr_in)), 0);
+  sockaddr_in peer{};
+  socklen_t pl = sizeof(peer);
+  ASSERT_EQ(inc_getpeername(cli.api, c, reinterpret_cast<sockaddr*>(&peer), &pl), 0);
+  EXPECT_EQ(ntohs(peer.sin_port), 7110);
+  // epoll: the server socket becomes readable when a datagram arrives
+  int ep = inc_epoll_create(srv.api, 0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 7;
+  ASSERT_EQ(inc_epoll_ctl(srv.api, ep, EPOLL_CTL_ADD, s, &ev), 0);
+  epoll_event got{};
+  EXPECT_EQ(inc_epoll_wait(srv.api, ep, &got, 1, 0), 0);
+  uint8_t d[100];
+  fill(1, 0, d, sizeof(d));
+  ASSERT_EQ(inc_send(cli.api, c, d, sizeof(d), 0), 100);
+  ASSERT_EQ(inc_epoll_wait(srv.api, ep, &got, 1, 10000), 1);
+  EXPECT_EQ(got.data.u64, 7u);
+  EXPECT_TRUE(got.events & EPOLLIN);
+  // truncation: a 10-byte buffer gets the first 10 bytes and MSG_TRUNC; the
+  // rest of the datagram is gone
+  uint8_t small[10];
+  iovec iv{small, sizeof(small)};
+  msghdr m{};
+  sockaddr_in from{};
+  m.msg_name = &from;
+  m.msg_namelen = sizeof(from);
+  m.msg_iov = &iv;
+  m.msg_iovlen = 1;
+  ASSERT_EQ(inc_recvmsg(srv.api, s, &m, 0), 10);
+  EXPECT_TRUE(m.msg_flags & MSG_TRUNC);
+  EXPECT_TRUE(check(1, 0, small, sizeof(small)));
+  EXPECT_EQ(from.sin_addr.s_addr, htonl(kCli4));
+  EXPECT_EQ(inc_recv(srv.api, s, small, sizeof(small), MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_EQ(inc_close(srv.api, ep), 0);
+  // a full receive buffer drops datagrams instead of growing; reading then
+  // makes room again
+  int rb = 8192;
+  ASSERT_EQ(inc_setsockopt(srv.api, s, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)), 0);
+  ASSERT_EQ(inc_getsockopt(srv.api, s, SOL_SOCKET, SO_RCVBUF, &rb, &pl), 0);
+  std::vector<uint8_t> k(1000);
+  for (unsigned i = 0; i < 60; i++) {
+    fill(2000 + i, 0, k.data(), k.size());
+    ASSERT_EQ(inc_send(cli.api, c, k.data(), k.size(), 0), 1000);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  unsigned queued = 0;
+  while (inc_recv(srv.api, s, k.data(), k.size(), MSG_DONTWAIT) == 1000) queued++;
+  EXPECT_GT(queued, 0u);
+  EXPECT_LE(queued * 1000u, (unsigned)rb) << "no more than SO_RCVBUF was kept";
+  fill(9, 0, d, sizeof(d));
+  ASSERT_EQ(inc_send(cli.api, c, d, sizeof(d), 0), 100);
+  timeval tv{10, 0};
+  ASSERT_EQ(inc_setsockopt(srv.api, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+  ASSERT_EQ(inc_recv(srv.api, s, k.data(), k.size(), 0), 100);
+  EXPECT_TRUE(check(9, 0, k.data(), 100));
+  EXPECT_EQ(inc_close(cli.api, c), 0);
+  EXPECT_EQ(inc_close(srv.api, s), 0);
+}
+
 }  // namespace
