@@ -8,9 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -26,12 +23,11 @@
 #include "inception/stack.h"
 #include "inception/stack_call.h"
 #include "netns.h"
+#include "peer_proc.h"
 #include "stack_env.h"
 #include "stack_ops6.h"
 #include "sxfer.h"
 #include "wire_pair.h"
-
-extern char** environ;
 
 namespace {
 
@@ -639,58 +635,6 @@ TEST(StackIpv6Nd, EveryCoreOpensToOneNeighbour_OneSolicitationServesThemAll) {
 
 // ---- Linux as the peer, over tap ---------------------------------------------
 
-// A Linux peer process in the namespace (linux_peer.c).
-struct Peer {
-  pid_t pid = -1;
-  int out = -1;
-  std::string start(const drvtest::TapNs& ns, const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"ip", "netns", "exec", ns.ns, INC_LINUX_PEER};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> a;
-    for (auto& s : argv) a.push_back(s.data());
-    a.push_back(nullptr);
-    int fds[2];
-    if (pipe(fds) != 0) return "pipe";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    int rc = posix_spawnp(&pid, "ip", &fa, nullptr, a.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    out = fds[0];
-    return rc == 0 ? "" : "posix_spawn";
-  }
-  std::string first_line() {
-    std::string s;
-    char ch;
-    while (read(out, &ch, 1) == 1 && ch != '\n') s += ch;
-    return s;
-  }
-  int wait(int timeout_s) {
-    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    int st = 0;
-    while (waitpid(pid, &st, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > end) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        pid = -1;
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-  ~Peer() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out >= 0) close(out);
-  }
-};
-
 struct TapParams {
   unsigned workers;
   unsigned conns;  // each way
@@ -751,7 +695,7 @@ TEST_P(StackIpv6Tap, LinuxConnectsAndIsConnectedTo_OverIpv6_EveryByteVerifiedOnO
   ns.leave();
   ASSERT_EQ(rc, 0) << err.msg;
 
-  Peer server, client;
+  stacktest::Peer server, client;
   ASSERT_EQ(server.start(ns, {"server6", "5001", std::to_string(prm.conns), std::to_string(prm.bytes), "120"}),
             "");
   ASSERT_EQ(server.first_line(), "ready");
