@@ -62,6 +62,7 @@ int main(int argc, char **argv)
   if (ex_env_init(&e, &o) != 0) {
     return 2;
   }
+  ex_block_signals(0);
   cc.prog = o.prog;
   cc.port = o.port;
   cc.conns = o.conns;
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
     ex_env_fini(&e);
     return 2;
   }
-  cc.api = e.api[o.tap != NULL ? EX_SERVER : EX_CLIENT];
+  cc.api = e.api[EX_CLIENT];
   if (ex_client_run(&cc, &r) != 0) {
     rc = 1;
   }

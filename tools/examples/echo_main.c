@@ -69,6 +69,7 @@ int main(int argc, char **argv)
   if (ex_env_init(&e, &o) != 0) {
     return 2;
   }
+  ex_block_signals(0);
   if (ex_stack_start(&e, EX_SERVER, &cb, 0) != 0 || ex_echo_listen_errors(srv) != 0) {
     ex_env_fini(&e);
     return 2;

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,23 @@ void ex_signals(void)
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+}
+
+void ex_block_signals(int stop_too)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  int sig;
+  sigaddset(&set, SIGIO);
+  /* net_tap asks the kernel for a real-time signal per queue fd (F_SETSIG) */
+  for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++) {
+    sigaddset(&set, sig);
+  }
+  if (stop_too) {
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+  }
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 double ex_now(void)

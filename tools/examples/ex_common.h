@@ -119,6 +119,18 @@ int ex_env_fini(struct ex_env *e);
 extern volatile sig_atomic_t ex_stop_requested;
 void ex_signals(void);
 
+/**
+ * Blocks, in the calling thread, SIGIO and the real-time signals (and
+ * SIGINT/SIGTERM if stop_too). Call it on every thread that uses the
+ * sequential or sockets API: DPDK's net_tap PMD has the kernel signal its
+ * receive queues' activity (F_SETSIG: a real-time signal, seen as SIGRT_3;
+ * the workers, which do not block it, take it), and a signal that interrupts an API call's wait
+ * makes inc_stack_call_run() return -EINTR while the call is still in
+ * flight (see the report of issue 6's examples). The main thread calls it
+ * after ex_env_init() (the EAL's threads exist then, with SIGIO open).
+ */
+void ex_block_signals(int stop_too);
+
 double ex_now(void);
 
 /* ---- the deterministic bytes --------------------------------------------- */

@@ -428,8 +428,12 @@ static void *server_main(void *arg)
 {
   struct ex_httpd *h = arg;
   struct epoll_event evs[64];
+  ex_block_signals(1);
   while (!atomic_load(&h->stop)) {
     int n = inc_epoll_wait(h->api, h->ep, evs, 64, 100), i;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
     if (n < 0) {
       fprintf(stderr, "inc-httpd: epoll_wait: %s\n", strerror(errno));
       h->failed = 1;

@@ -65,6 +65,7 @@ int main(int argc, char **argv)
   if (ex_env_init(&e, &o) != 0) {
     return 2;
   }
+  ex_block_signals(0);
   if (ex_stack_start(&e, EX_SERVER, NULL, 1) != 0 || ex_httpd_start(&h, e.api[EX_SERVER], o.port, o.quiet) != 0) {
     ex_env_fini(&e);
     return 2;
