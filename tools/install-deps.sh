@@ -10,7 +10,7 @@ packages=(
   libgtest-dev googletest check
   clang libclang-rt-14-dev valgrind
   iproute2 iputils-ping iperf3 wrk curl wget netcat-openbsd tcpdump tshark
-  python3-scapy gnuplot-nox linux-perf binutils
+  python3 python3-scapy gnuplot-nox linux-perf binutils
 )
 
 missing=()

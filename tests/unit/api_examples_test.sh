@@ -17,7 +17,8 @@
 #                     compared with cmp and sha256; 3 transfers of 2 MiB at
 #                     once)
 #       inc-client -> Linux servers (python3's http.server serving files of
-#                     the stream; a python3 echo server)
+#                     the stream; a python3 echo server); and must fail
+#                     when one byte of a served file is changed
 #
 # DIR holds inc-echo, inc-httpd and inc-client. Addresses: 198.18.0.0/15 and
 # 2001:2::/48 only (RFC 5180's benchmarking ranges). Any difference in any
@@ -303,6 +304,12 @@ for fam in 4 6; do
     ip netns exec "$ns" "$client_bin" --tap "$tap" "$opt" "$me" --server "$srv" --port 8081 \
     --requests 100 --conns 2 --sizes 0,1,1460,65536,1000000
 done
+# negative control: one byte of a served body changed -> inc-client must fail
+printf 'X' | dd of="$work/www/bytes/1460" bs=1 seek=700 conv=notrunc status=none
+prep_link
+run "inc-client detects one changed byte in a body (negative control)" 1 \
+  ip netns exec "$ns" "$client_bin" --tap "$tap" --ip "$our4/24" --server "$lin4" --port 8081 \
+  --requests 2 --conns 1 --sizes 1460
 kill "$py_pid" 2>/dev/null
 wait "$py_pid" 2>/dev/null
 py_pid=""
