@@ -253,6 +253,13 @@ if start_server httpd "$httpd_bin" --port 8080; then
       fail "nc IPv$fam: a malformed request: $(head -n 1 "$work/nc400.$fam")"
     fi
   done
+  # lines ending in a bare LF: 400 at once (not a wait for CRLF)
+  printf 'GET / HTTP/1.1\nHost: x\n\n' | inns timeout 30 nc -N -w 20 "$our4" 8080 >"$work/nclf"
+  if head -n 1 "$work/nclf" | grep -q '^HTTP/1.1 400 '; then
+    pass "nc: a request with bare LF line ends: 400"
+  else
+    fail "nc: a request with bare LF line ends: $(head -n 1 "$work/nclf")"
+  fi
   stop_server httpd
 fi
 

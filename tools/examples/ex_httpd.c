@@ -356,7 +356,30 @@ static void serve(struct ex_httpd *h, struct hconn *c)
       c->skip -= n;
     }
     if (c->skip == 0 && c->in_len > 0) {
+      size_t lead = 0, i;
+      /* RFC 9112 2.2: empty lines before a request line are ignored */
+      while (lead + 1 < c->in_len && c->in[lead] == '\r' && c->in[lead + 1] == '\n') {
+        lead += 2;
+      }
+      if (lead > 0) {
+        memmove(c->in, c->in + lead, c->in_len - lead);
+        c->in_len -= lead;
+        continue;
+      }
       e = memmem(c->in, c->in_len, "\r\n\r\n", 4);
+      /* lines end with CRLF: a bare LF in the head is malformed (RFC 9112
+       * 2.2 lets a recipient refuse it), answered at once rather than
+       * waiting for a CRLF that may never come */
+      for (i = 0; i < (e != NULL ? (size_t)(e - c->in) : c->in_len); i++) {
+        if (c->in[i] == '\n' && (i == 0 || c->in[i - 1] != '\r')) {
+          break;
+        }
+      }
+      if (i < (e != NULL ? (size_t)(e - c->in) : c->in_len)) {
+        c->in_len = 0;
+        bad_request(h, c, "a line ends with a bare LF, not CRLF");
+        continue;
+      }
       if (e != NULL) {
         size_t used = handle_request(h, c, (size_t)(e + 4 - c->in));
         memmove(c->in, c->in + used, c->in_len - used);
