@@ -126,6 +126,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 setup=(
   "ip netns add $ns"
@@ -300,10 +301,12 @@ mkdir -p "$work/www/bytes"
 for s in 0 1 1460 65536 1000000; do expected "$s" >"$work/www/bytes/$s"; done
 ip netns exec "$ns" python3 -m http.server --protocol HTTP/1.1 --bind :: --directory "$work/www" 8081 >"$work/py.log" 2>&1 &
 py_pid=$!
+up=0
 for _ in $(seq 1 100); do
-  inns python3 -c "import socket; socket.create_connection(('$lin4', 8081), 1)" 2>/dev/null && break
+  inns python3 -c "import socket; socket.create_connection(('$lin4', 8081), 1)" 2>/dev/null && up=1 && break
   sleep 0.1
 done
+[[ $up == 1 ]] || fail "python3 -m http.server did not start (python3 >= 3.11 has --protocol): $(tail -n 3 "$work/py.log")"
 for fam in 4 6; do
   if [[ $fam == 4 ]]; then srv=$lin4 me=$our4/24 opt=--ip; else srv=$lin6 me=$our6/64 opt=--ip6; fi
   prep_link
@@ -341,10 +344,12 @@ S(("::", 8082), H).serve_forever()
 EOF
 ip netns exec "$ns" python3 "$work/echo.py" >"$work/pyecho.log" 2>&1 &
 py_pid=$!
+up=0
 for _ in $(seq 1 100); do
-  inns python3 -c "import socket; socket.create_connection(('$lin4', 8082), 1)" 2>/dev/null && break
+  inns python3 -c "import socket; socket.create_connection(('$lin4', 8082), 1)" 2>/dev/null && up=1 && break
   sleep 0.1
 done
+[[ $up == 1 ]] || fail "the python3 echo server did not start: $(tail -n 3 "$work/pyecho.log")"
 for fam in 4 6; do
   if [[ $fam == 4 ]]; then srv=$lin4 me=$our4/24 opt=--ip; else srv=$lin6 me=$our6/64 opt=--ip6; fi
   prep_link
