@@ -274,10 +274,13 @@ if start_server echo "$echo_bin" --port 7007; then
     got=$(echo "$line" | inns timeout 30 nc -N -w 20 "$host" 7007)
     if [[ "$got" == "$line" ]]; then pass "nc IPv$fam: a line echoed"; else fail "nc IPv$fam: line '$got'"; fi
     # bulk: 8 MiB there and back through one connection
+    t0=$(date +%s.%N)
     inns timeout 90 nc -N -w 30 "$host" 7007 <"$work/bulk.in" >"$work/bulk.out.$fam"
+    t1=$(date +%s.%N)
+    rate=$(awk -v a="$t0" -v z="$t1" -v b=$((8 << 20)) 'BEGIN { printf "%.0f", b * 8 / (z - a) / 1e6 }')
     if cmp -s "$work/bulk.in" "$work/bulk.out.$fam" &&
       [[ "$(sum <"$work/bulk.in")" == "$(sum <"$work/bulk.out.$fam")" ]]; then
-      pass "nc IPv$fam: 8 MiB random file echoed, cmp and sha256 match"
+      pass "nc IPv$fam: 8 MiB random file echoed, cmp and sha256 match ($rate Mbit/s each way, informative)"
     else
       fail "nc IPv$fam: bulk: $(stat -c %s "$work/bulk.out.$fam") of $((8 << 20)) bytes back, $(cmp "$work/bulk.in" "$work/bulk.out.$fam" 2>&1 | head -n 1)"
     fi

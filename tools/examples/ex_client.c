@@ -31,7 +31,7 @@ struct cthread {
   int failed;
   /* the connection and its read buffer */
   int fd;
-  uint8_t buf[RBUF];
+  uint8_t buf[RBUF + 1]; /* NUL after the bytes read: header parsing uses string functions */
   size_t off, len;
 };
 
@@ -117,6 +117,7 @@ static ssize_t fill(struct cthread *t)
     return -1;
   }
   t->len += (size_t)r;
+  t->buf[t->len] = '\0';
   return r;
 }
 
@@ -161,7 +162,7 @@ static int read_head(struct cthread *t, struct resp *r)
       r->clen = strtoull(p + 15, NULL, 10);
       r->has_clen = 1;
     } else if (strncasecmp(p, "Connection:", 11) == 0) {
-      r->close = strstr(p + 11, "close") != NULL && (char *)strstr(p + 11, "close") < line_end;
+      r->close = memmem(p + 11, (size_t)(line_end - p - 11), "close", 5) != NULL;
     }
   }
   t->off = (size_t)(e + 4 - (char *)t->buf);
