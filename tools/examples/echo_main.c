@@ -1,5 +1,5 @@
 /*
- * inc-echo: an echo server on the per-core raw API (ex_echo.c).
+ * inc-echo: a zero-copy echo server on the per-core raw API (ex_echo.c).
  *
  * Default: the server stack and a client stack in this process, joined by
  * the software RSS wire; the client (sockets API, ex_client.c) echoes
@@ -23,8 +23,9 @@
 
 static const struct ex_prog k_prog = {
     .name = "inc-echo",
-    .summary = "An echo server on Inception's per-core raw API (callbacks on the worker cores,\n"
-               "zero-copy receive). By default it runs over the software RSS wire with a built-in\n"
+    .summary = "A zero-copy echo server on Inception's per-core raw API (callbacks on the worker\n"
+               "cores; received buffers are written back by reference and freed when the peer\n"
+               "acknowledged them). By default it runs over the software RSS wire with a built-in\n"
                "client that sends --bytes on each of --conns connections (IPv4 and IPv6 in turn),\n"
                "verifies every byte that comes back and exits 0. With --tap it serves Linux's\n"
                "clients (e.g. nc -N ADDR PORT) until SIGINT or SIGTERM.",

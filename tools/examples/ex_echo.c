@@ -1,13 +1,20 @@
 /*
- * The echo service on the per-core raw API (see ex_echo.h).
+ * The echo service on the per-core raw API (see ex_echo.h): zero-copy both
+ * ways. The received buffers (the mbufs the NIC wrote) are written back by
+ * reference (INC_RAW_WRITE_NOCOPY): no byte is copied between the receive
+ * and the transmit queue.
  *
  * Per worker: a listener and a fixed pool of connection states (no
- * allocation after start). A connection's state holds the received buffer
- * chains not yet echoed, in order; pump() writes as much of them as the
- * send buffer takes, frees each chain once it is all written and reports its
- * bytes consumed (inc_raw_tcp_recved()), which opens the receive window
- * again. It runs when data arrives, when the peer acknowledges (sent), and
- * from the poll callback (a write that found no memory).
+ * allocation after start). A connection's state holds the received chains,
+ * oldest first: the first `written` of them are queued whole for sending,
+ * the next one partly (piece, piece_off). A chain stays the connection's
+ * until the peer acknowledged all its bytes (sent callbacks, in order);
+ * then it is freed and its bytes reported consumed (inc_raw_tcp_recved()),
+ * which opens the receive window again: a sender can be ahead of its echo
+ * by at most one window (flow control end to end). At the peer's end of
+ * stream, once every chain is queued, what is left is reported and the
+ * connection closed; the chains still unacknowledged are freed by the
+ * release callback (the stack holds them until then).
  */
 #include "ex_echo.h"
 
@@ -20,20 +27,22 @@
 #include "inception/raw.h"
 
 #define EX_ECHO_CONNS 256  /* connections at once per worker */
-#define EX_ECHO_CHAINS 512 /* received chains waiting per connection */
+#define EX_ECHO_CHAINS 512 /* received chains held per connection */
 
 struct echo_worker;
 
 struct echo_conn {
   struct echo_worker *ew;
   struct inc_raw_conn *c;
-  struct inc_buf *q[EX_ECHO_CHAINS]; /* chains not yet (all) written, oldest first */
+  struct inc_buf *q[EX_ECHO_CHAINS]; /* chains held, oldest first */
   unsigned head, n;
-  struct inc_buf *piece; /* the piece of q[head] being written */
-  size_t piece_off;      /* bytes of it written */
-  size_t chain_written;  /* bytes of q[head] written */
+  unsigned written;      /* of the n: queued whole for sending */
+  struct inc_buf *piece; /* the piece of chain q[head + written] being queued */
+  size_t piece_off;      /* bytes of it queued */
+  size_t acked;          /* bytes of q[head] the peer acknowledged */
+  size_t unreported;     /* bytes received and not yet reported consumed */
   int eof;               /* the peer ended its stream */
-  int gone;              /* the handle is released (error callback) */
+  int closed;            /* closed or aborted by us, or gone: only release comes */
   struct echo_conn *next_free;
 };
 
@@ -68,6 +77,12 @@ static void conn_put(struct echo_conn *ec)
   ew->free_list = ec;
 }
 
+static struct inc_buf *chain_at(const struct echo_conn *ec, unsigned i)
+{
+  return ec->q[(ec->head + i) % EX_ECHO_CHAINS];
+}
+
+/* Frees every chain held (the stack references none of them any more). */
 static void drop_chains(struct echo_conn *ec)
 {
   while (ec->n > 0) {
@@ -75,68 +90,65 @@ static void drop_chains(struct echo_conn *ec)
     ec->head = (ec->head + 1) % EX_ECHO_CHAINS;
     ec->n--;
   }
+  ec->written = 0;
+  ec->piece = NULL;
 }
 
-/* Writes what the send buffer takes; closes once the peer's stream is
- * echoed whole. The handle may be released on return (closed or aborted):
- * callers must not touch ec afterwards. */
+static void fail_abort(struct echo_conn *ec, const char *what, long err)
+{
+  fprintf(stderr, "inc-echo: %s: %s; aborting the connection\n", what, strerror((int)-err));
+  bump(&ec->ew->failed, 1);
+  ec->closed = 1;
+  inc_raw_tcp_abort(ec->c); /* the release callback frees the chains, inside */
+}
+
+/* Queues what the send buffer takes, by reference; closes once the peer's
+ * stream is queued whole. The handle may be released on return. */
 static void pump(struct echo_conn *ec)
 {
-  size_t consumed = 0;
-  int full = 0;
   long r;
-  while (ec->n > 0 && !full) {
-    struct inc_buf *head = ec->q[ec->head];
+  while (ec->written < ec->n) {
     if (ec->piece == NULL) {
-      ec->piece = head;
+      ec->piece = chain_at(ec, ec->written);
       ec->piece_off = 0;
-      ec->chain_written = 0;
     }
     while (ec->piece != NULL) {
       size_t len = inc_buf_len(ec->piece) - ec->piece_off;
       if (len > 0) {
         struct inc_buf *next = inc_buf_next(ec->piece);
-        unsigned more = (next != NULL || ec->n > 1) ? INC_RAW_WRITE_MORE : 0;
-        r = inc_raw_tcp_write(ec->c, (const uint8_t *)inc_buf_data(ec->piece) + ec->piece_off, len, more);
+        unsigned flags = INC_RAW_WRITE_NOCOPY;
+        if (next != NULL || ec->written + 1 < ec->n) {
+          flags |= INC_RAW_WRITE_MORE;
+        }
+        r = inc_raw_tcp_write(ec->c, (const uint8_t *)inc_buf_data(ec->piece) + ec->piece_off, len, flags);
         if (r == -EAGAIN) {
-          full = 1;
-          break;
+          return; /* a sent or poll callback comes back here */
         }
         if (r < 0) {
-          fprintf(stderr, "inc-echo: write: %s; aborting the connection\n", strerror((int)-r));
-          bump(&ec->ew->failed, 1);
-          drop_chains(ec);
-          ec->piece = NULL;
-          if (consumed > 0) {
-            inc_raw_tcp_recved(ec->c, consumed);
-          }
-          inc_raw_tcp_abort(ec->c); /* release follows inside */
+          fail_abort(ec, "write", r);
           return;
         }
+        bump(&ec->ew->bytes, (uint64_t)r);
         ec->piece_off += (size_t)r;
-        ec->chain_written += (size_t)r;
-        consumed += (size_t)r;
         if ((size_t)r < len) {
-          full = 1;
-          break;
+          return;
         }
       }
       ec->piece = inc_buf_next(ec->piece);
       ec->piece_off = 0;
     }
-    if (ec->piece == NULL) { /* the whole chain is written: its memory is free */
-      inc_buf_free(head);
-      ec->head = (ec->head + 1) % EX_ECHO_CHAINS;
-      ec->n--;
+    ec->written++;
+  }
+  if (ec->eof) {
+    /* every byte is queued: report the rest consumed (a close with unread
+     * data would reset), then FIN after the queued data; the stack keeps
+     * the unacknowledged chains' memory until the release callback */
+    if (ec->unreported > 0) {
+      inc_raw_tcp_recved(ec->c, ec->unreported);
+      ec->unreported = 0;
     }
-  }
-  if (consumed > 0) {
-    bump(&ec->ew->bytes, consumed);
-    inc_raw_tcp_recved(ec->c, consumed);
-  }
-  if (ec->n == 0 && ec->eof) {
-    /* everything echoed: FIN after the queued data (the peer's FIN is in) */
     bump(&ec->ew->finished, 1);
+    ec->closed = 1;
     inc_raw_tcp_close(ec->c);
   }
 }
@@ -149,28 +161,43 @@ static void on_recv(void *arg, struct inc_raw_conn *c, struct inc_buf *b)
     ec->eof = 1;
   } else {
     if (ec->n == EX_ECHO_CHAINS) {
-      /* only a peer sending very many tiny segments into a full send buffer
-       * gets here: the example keeps a fixed queue per connection */
-      fprintf(stderr, "inc-echo: more than %u received chains waiting; aborting the connection\n",
-              EX_ECHO_CHAINS);
+      /* only a peer sending very many tiny segments gets here: the example
+       * keeps a fixed queue per connection */
       inc_buf_free(b);
-      bump(&ec->ew->failed, 1);
-      drop_chains(ec);
-      ec->piece = NULL;
-      inc_raw_tcp_abort(ec->c);
+      fail_abort(ec, "more received chains than the example holds", -ENOBUFS);
       return;
     }
     ec->q[(ec->head + ec->n) % EX_ECHO_CHAINS] = b;
     ec->n++;
+    ec->unreported += inc_buf_total(b);
   }
   pump(ec);
 }
 
+/* The peer acknowledged len more of our bytes: they are the oldest chains'. */
 static void on_sent(void *arg, struct inc_raw_conn *c, uint32_t len)
 {
+  struct echo_conn *ec = arg;
+  size_t freed = 0;
   (void)c;
-  (void)len;
-  pump(arg);
+  ec->acked += len;
+  while (ec->written > 0) {
+    size_t total = inc_buf_total(ec->q[ec->head]);
+    if (ec->acked < total) {
+      break;
+    }
+    ec->acked -= total;
+    freed += total;
+    inc_buf_free(ec->q[ec->head]);
+    ec->head = (ec->head + 1) % EX_ECHO_CHAINS;
+    ec->n--;
+    ec->written--;
+  }
+  if (freed > 0) {
+    ec->unreported -= freed;
+    inc_raw_tcp_recved(ec->c, freed);
+  }
+  pump(ec);
 }
 
 static void on_poll(void *arg, struct inc_raw_conn *c)
@@ -183,13 +210,12 @@ static void on_error(void *arg, struct inc_raw_conn *c, int err)
 {
   struct echo_conn *ec = arg;
   (void)c;
-  /* the handle is released when this returns; release() follows */
+  /* the handle is released when this returns; the release callback
+   * follows (and frees the chains: the stack may reference them until then) */
   if (err != 0) {
     bump(&ec->ew->failed, 1);
   }
-  drop_chains(ec);
-  ec->piece = NULL;
-  ec->gone = 1;
+  ec->closed = 1;
 }
 
 static void on_release(void *arg)
@@ -214,9 +240,10 @@ static int on_accept(void *arg, struct inc_raw_conn *listener, struct inc_raw_co
   }
   ew->free_list = ec->next_free;
   ec->c = c;
-  ec->head = ec->n = 0;
+  ec->head = ec->n = ec->written = 0;
   ec->piece = NULL;
-  ec->eof = ec->gone = 0;
+  ec->piece_off = ec->acked = ec->unreported = 0;
+  ec->eof = ec->closed = 0;
   rc = inc_raw_tcp_set(c, &conn_ops, ec);
   if (rc != 0) {
     conn_put(ec);

@@ -1,12 +1,12 @@
 /*
- * The echo service on the per-core raw API (inception/raw.h): every worker
- * listens on the port (IPv4 and IPv6); each connection's bytes are written
- * back as they arrive, straight from the received buffers (zero-copy
- * receive, copied into the send buffer); when the send buffer is full the
- * received data waits and its bytes are not reported consumed, so the
- * receive window closes and the sender waits (flow control end to end). At
- * the peer's end of stream, once everything is echoed, the connection is
- * closed.
+ * The echo service on the per-core raw API (inception/raw.h), zero-copy
+ * both ways: every worker listens on the port (IPv4 and IPv6); each
+ * connection's received buffers (struct inc_buf: the packet memory the NIC
+ * wrote) are written back by reference (INC_RAW_WRITE_NOCOPY) and freed once
+ * the peer acknowledged them; only then are their bytes reported consumed,
+ * so the receive window closes while the echo is behind and the sender waits
+ * (flow control end to end). At the peer's end of stream, once everything is
+ * queued, the connection is closed.
  *
  * Thread: the callbacks run on the workers; ex_echo_totals() on any thread.
  */
