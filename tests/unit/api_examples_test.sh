@@ -11,7 +11,7 @@
 #                                   over IPv4 and IPv6:
 #       inc-httpd  <- curl (several requests on one keep-alive connection,
 #                     bodies compared by sha256 with awk's rendering of the
-#                     stream, a 404), wget (body by sha256, a 404), nc (a
+#                     stream, a 404; HTTP/1.0; 8 clients at once), wget (body by sha256, a 404), nc (a
 #                     malformed request gets 400 and the connection closes)
 #       inc-echo   <- nc (a line; an 8 MiB random file there and back,
 #                     compared with cmp and sha256; 3 transfers of 2 MiB at
@@ -236,6 +236,25 @@ if start_server httpd "$httpd_bin" --port 8080; then
     else
       fail "curl IPv$fam: $(cat "$work/curl$fam.w")"
     fi
+    # HTTP/1.0: the server closes after the response
+    if inns timeout 60 curl -sS --http1.0 -D "$work/h10.$fam" -o "$work/b10.$fam" "$url/bytes/70000" &&
+      grep -qi '^Connection: close' "$work/h10.$fam" && cmp -s "$work/b10.$fam" "$work/exp.70000"; then
+      pass "curl IPv$fam: HTTP/1.0 request: body matches, Connection: close"
+    else
+      fail "curl IPv$fam: HTTP/1.0 request: $(head -n 1 "$work/h10.$fam" 2>/dev/null)"
+    fi
+    # 8 clients at once (Linux's tap queue choice spreads them; steering
+    # keeps each on the worker that owns it)
+    pids=()
+    for i in 1 2 3 4 5 6 7 8; do
+      inns timeout 60 curl -sS -o "$work/par.$fam.$i" "$url/bytes/1000000" &
+      pids+=($!)
+    done
+    wait "${pids[@]}"
+    expected 1000000 >"$work/exp.1000000"
+    ok=1
+    for i in 1 2 3 4 5 6 7 8; do cmp -s "$work/par.$fam.$i" "$work/exp.1000000" || ok=0; done
+    if [[ $ok == 1 ]]; then pass "curl IPv$fam: 8 concurrent clients, every body matches"; else fail "curl IPv$fam: concurrent clients: a body differs"; fi
     # wget: a body and a 404 (wget exits 8 on an HTTP error)
     if inns timeout 60 wget -q -O "$work/wget$fam" "$url/bytes/3000000" &&
       [[ "$(sum <"$work/wget$fam")" == "$(sum <"$work/exp.3000000")" ]]; then
