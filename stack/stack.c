@@ -422,7 +422,10 @@ int inc_stack_call_run(struct inc_chan_app *ep, unsigned w, struct inc_stack_cal
       return -ETIMEDOUT;
     }
     rc = inc_chan_app_wait(ep, left);
-    if (rc != 0 && rc != -ETIMEDOUT) {
+    /* a signal (net_tap asks the kernel for one on its queue fds; any
+     * handler will do) only cuts the sleep short: the call is still in
+     * flight in the caller's memory, so keep waiting for it */
+    if (rc != 0 && rc != -ETIMEDOUT && rc != -EINTR) {
       return rc;
     }
   }

@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/uio.h>
 
 #include <atomic>
@@ -811,6 +813,53 @@ TEST_F(ApiSock, Udp_ConnectedErrorsTruncationEpollAndFullBuffer) {
   EXPECT_TRUE(check(9, 0, k.data(), 100));
   EXPECT_EQ(inc_close(cli.api, c), 0);
   EXPECT_EQ(inc_close(srv.api, s), 0);
+}
+
+// Signals (net_tap has the kernel send one per received frame; any handler
+// does the same) cut an application thread's sleep short: blocking calls go
+// on waiting for their result instead of failing with EINTR, and the call
+// in flight is never abandoned.
+TEST_F(ApiSock, SignalsDuringBlockingCalls_DoNotInterruptThem) {
+  struct sigaction sa {}, old {};
+  sa.sa_handler = [](int) {};
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: poll(2) and futex waits return EINTR
+  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+  int lfd = listen_on(AF_INET, 7060);
+  int fd = connect_to(AF_INET, 7060);
+  int c = inc_accept(srv.api, lfd, nullptr, nullptr);
+  ASSERT_GE(c, 0);
+  std::atomic<bool> done{false};
+  uint8_t out[64 * 1024];
+  fill(61, 0, out, sizeof(out));
+  std::thread reader([&] {
+    std::vector<uint8_t> in(sizeof(out));
+    for (int round = 0; round < 20; round++) {
+      ssize_t r = inc_recv(srv.api, c, in.data(), in.size(), MSG_WAITALL);
+      EXPECT_EQ(r, (ssize_t)in.size()) << "round " << round << ": " << strerror(errno);
+      if (r != (ssize_t)in.size()) break;
+      EXPECT_TRUE(check(61, 0, in.data(), in.size())) << "round " << round;
+    }
+    done = true;
+    inc_api_thread_detach(srv.api);
+  });
+  pthread_t rt = reader.native_handle();
+  std::thread pest([&] {
+    while (!done.load()) {
+      pthread_kill(rt, SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  for (int round = 0; round < 20; round++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the reader sleeps meanwhile
+    ASSERT_EQ(inc_send(cli.api, fd, out, sizeof(out), 0), (ssize_t)sizeof(out)) << strerror(errno);
+  }
+  reader.join();
+  pest.join();
+  sigaction(SIGUSR1, &old, nullptr);
+  EXPECT_EQ(inc_close(cli.api, fd), 0);
+  EXPECT_EQ(inc_close(srv.api, c), 0);
+  EXPECT_EQ(inc_close(srv.api, lfd), 0);
 }
 
 }  // namespace
