@@ -133,6 +133,13 @@ if(MODE STREQUAL "callgrind")
     expect_eq("${b} ok" "${ok}" "ON")
     json_get(ir "${json}" results ${i} ir_per_request)
     json_get(pk "${json}" results ${i} packets_per_request)
+    json_get(polling "${json}" results ${i} polling)
+    if(polling)
+      # A polling backend's raw figure includes idle loop iterations, whose
+      # number valgrind's scheduling decides (it can even come out negative
+      # over 300 requests); the figure without them is the stable one.
+      json_get(ir "${json}" results ${i} ir_per_request_excluding_polling)
+    endif()
     if(NOT ir GREATER 100 OR NOT pk GREATER 0)
       fail("${b}: ${ir} instructions and ${pk} packets per request")
     endif()
