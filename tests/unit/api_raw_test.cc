@@ -954,7 +954,7 @@ TEST(ApiRaw, ZeroCopyEcho_ReceivedBuffersWrittenBackByReference) {
 }
 
 // Disabled: with 1% loss, the lwIP of this build (2.1.3 with the project's
-// patches) stopped once in about 30 runs of this test on its own assertion
+// patches) stopped once in about 60 runs of this test on its own assertion
 // "tcp_receive: ooseq tcplen > rcv_wnd" (tcp_in.c) in this test, where the
 // echo's receive window is held nearly closed (it opens only as echoed bytes
 // are acknowledged) while out-of-order segments wait in the ooseq queue.
