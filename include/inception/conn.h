@@ -224,7 +224,8 @@ struct inc_zc_buf {
  * TSO) from the owner core's packet memory, blocking up to timeout_ms until
  * the send window and memory allow. The application writes in place;
  * inc_conn_zc_send() queues it without copying: the bytes written are the
- * bytes the NIC sends.
+ * bytes the NIC sends (a frame with at most 128 payload bytes is copied
+ * whole by the driver, as every frame that short is).
  * Ownership: the buffer is the caller's until inc_conn_zc_send() or
  *   inc_conn_zc_free(). Returns: 0, -EAGAIN, -ENOBUFS, -EPIPE, -ENOTCONN.
  */

@@ -13,5 +13,6 @@ int api_ops_tx_payload(struct inc_worker *w, void *arg)
   /* the netif's counters are written by this very thread */
   out[0] = w->nif[0].cnt.tx_payload_copied;
   out[1] = w->nif[0].cnt.tx_payload_ref;
+  out[2] = w->nif[0].cnt.tx_small_copied;
   return 0;
 }
