@@ -115,6 +115,10 @@
 #define TCP_SNDLOWAT (32 * 1024)
 #define TCP_QUEUE_OOSEQ 1
 #define TCP_OOSEQ_MAX_PBUFS 64
+/* trim every out-of-order segment to the receive window before queuing it
+ * (upstream-patches/0006): without it, a peer that sends beyond the window
+ * with a hole in front makes tcp_receive() assert (RFC 9293 3.10.7.4) */
+#define LWIP_TCP_OOSEQ_TRIM_WND 1
 #define LWIP_TCP_SACK_OUT 1
 #define LWIP_TCP_TIMESTAMPS 1
 #define LWIP_TCP_KEEPALIVE 1
