@@ -71,6 +71,55 @@ uint32_t inc_rss_hash(const uint8_t *key, size_t key_len, const struct inc_rss_t
   return inc_rss_toeplitz(key, key_len, in, n);
 }
 
+uint32_t inc_rss_conf_hash(const struct inc_rss_conf *conf, const struct inc_rss_tuple *t)
+{
+  const uint32_t(*lut)[256] = conf->lut;
+  uint32_t hash = 0;
+  size_t alen, i;
+  if (t->family == 4) {
+    alen = 4;
+  } else if (t->family == 6) {
+    alen = 16;
+  } else {
+    return 0;
+  }
+  if (memcmp(conf->key, conf->lut_key, conf->key_len) != 0) {
+    return inc_rss_hash(conf->key, conf->key_len, t); /* key changed in place: no tables for it */
+  }
+  for (i = 0; i < alen; i++) {
+    hash ^= lut[i][t->src[i]] ^ lut[alen + i][t->dst[i]];
+  }
+  if (t->l4) {
+    lut += 2 * alen;
+    hash ^= lut[0][t->sport >> 8] ^ lut[1][t->sport & 0xffu] ^ lut[2][t->dport >> 8] ^
+            lut[3][t->dport & 0xffu];
+  }
+  return hash;
+}
+
+/* lut[i][v] = XOR of the key windows of v's set bits at input byte i (the
+ * window of input bit p is key bits p..p+31, as in inc_rss_toeplitz()). */
+static void lut_init(struct inc_rss_conf *conf)
+{
+  size_t i;
+  for (i = 0; i < INC_RSS_INPUT_MAX; i++) {
+    const uint8_t *k = conf->key + i; /* i + 4 < 40 <= key_len */
+    uint64_t k40 = ((uint64_t)k[0] << 32) | ((uint64_t)k[1] << 24) | ((uint64_t)k[2] << 16) |
+                   ((uint64_t)k[3] << 8) | k[4];
+    uint32_t win[8]; /* win[b]: window of bit b of the byte (b = 7 is its first bit) */
+    unsigned b, v;
+    for (b = 0; b < 8; b++) {
+      win[b] = (uint32_t)(k40 >> (b + 1));
+    }
+    conf->lut[i][0] = 0;
+    for (v = 1; v < 256; v++) {
+      b = (unsigned)__builtin_ctz(v); /* lowest set bit: the rest is a smaller v */
+      conf->lut[i][v] = conf->lut[i][v & (v - 1)] ^ win[b];
+    }
+  }
+  memcpy(conf->lut_key, conf->key, sizeof(conf->lut_key));
+}
+
 static uint16_t rd16(const uint8_t *p)
 {
   return (uint16_t)((p[0] << 8) | p[1]);
@@ -155,6 +204,7 @@ int inc_rss_conf_init(struct inc_rss_conf *conf, const uint8_t *key, size_t key_
   conf->key_len = (uint8_t)key_len;
   conf->n_queues = n_queues;
   conf->reta_size = reta_size;
+  lut_init(conf);
   for (i = 0; i < reta_size; i++) {
     conf->reta[i] = (uint16_t)(i % n_queues);
   }
@@ -166,7 +216,7 @@ uint16_t inc_rss_queue_of_frame(const struct inc_rss_conf *conf, const uint8_t *
   struct inc_rss_tuple t;
   uint32_t hash = 0;
   if (inc_rss_tuple_from_frame(frame, len, &t) == 0) {
-    hash = inc_rss_hash(conf->key, conf->key_len, &t);
+    hash = inc_rss_conf_hash(conf, &t);
   }
   return inc_rss_queue(conf, hash);
 }

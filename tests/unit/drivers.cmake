@@ -84,6 +84,7 @@ inc_drv_gtest(drivers_zerocopy_test SOURCES drivers_zerocopy_test.cc LIBS inc_dr
 # the EAL starts once per process: each case forks (the test itself never starts it)
 inc_drv_gtest(drivers_eal_test SOURCES drivers_eal_test.cc LIBS inc_drivers inc_dpdk)
 inc_drv_gtest(drivers_badinput_test SOURCES drivers_badinput_test.cc LIBS inc_drv_test_support)
+inc_drv_gtest(drivers_gro_test SOURCES drivers_gro_test.cc LIBS inc_drv_test_support)
 # Linux as the peer over a tap in a network namespace (root; cleans up after
 # itself, and removes namespaces of earlier runs that died). Not under TSan:
 # there, frames from the kernel reach the free-running workers in batches

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <memory>
 #include <random>
 
 #include <rte_thash.h>
@@ -131,6 +132,67 @@ TEST(RssHash, RandomTuplesAgreeWithSoftrssUnderBothKeys) {
       ASSERT_EQ(inc_rss_hash(key, 40, &t), want) << "tuple " << i;
     }
   }
+}
+
+// The table-driven hash of a conf (one lookup per input byte) is the
+// bit-by-bit reference, for IPv4 and IPv6, with and without ports, under the
+// Microsoft key, the symmetric key (40 and 52 bytes) and random keys.
+TEST(RssHash, TableHashOfConfEqualsBitByBitReferenceOnRandomTuples) {
+  std::mt19937_64 rng(2026);
+  uint8_t rnd40[40], rnd52[52];
+  for (auto& b : rnd40) b = (uint8_t)rng();
+  for (auto& b : rnd52) b = (uint8_t)rng();
+  struct K {
+    const uint8_t* key;
+    size_t len;
+  } keys[] = {{inc_rss_ms_key, 40}, {inc_rss_symmetric_key, 40}, {inc_rss_symmetric_key, 52},
+              {rnd40, 40}, {rnd52, 52}};
+  auto conf = std::make_unique<inc_rss_conf>();
+  for (const K& k : keys) {
+    ASSERT_EQ(inc_rss_conf_init(conf.get(), k.key, k.len, 4, 128), 0);
+    for (int i = 0; i < 4000; i++) {
+      inc_rss_tuple t{};
+      t.family = (i & 1) ? 6 : 4;
+      t.l4 = (i & 2) != 0;
+      t.proto = t.l4 ? 6 : 47;
+      for (auto& b : t.src) b = (uint8_t)rng();
+      for (auto& b : t.dst) b = (uint8_t)rng();
+      t.sport = (uint16_t)rng();
+      t.dport = (uint16_t)rng();
+      if (i % 16 == 0) {  // extremes: all zero, all ones
+        memset(t.src, i % 32 ? 0xff : 0, 16);
+        memset(t.dst, i % 32 ? 0xff : 0, 16);
+        t.sport = t.dport = i % 32 ? 0xffff : 0;
+      }
+      uint32_t want = inc_rss_hash(k.key, k.len, &t);
+      ASSERT_EQ(inc_rss_conf_hash(conf.get(), &t), want) << "key " << k.len << " tuple " << i;
+    }
+    inc_rss_tuple none{};
+    EXPECT_EQ(inc_rss_conf_hash(conf.get(), &none), 0u);
+  }
+  // the Microsoft vectors through the tables
+  ASSERT_EQ(inc_rss_conf_init(conf.get(), inc_rss_ms_key, 40, 4, 128), 0);
+  for (const V4& v : kV4) {
+    inc_rss_tuple l3 = tuple4(v, false), l4 = tuple4(v, true);
+    EXPECT_EQ(inc_rss_conf_hash(conf.get(), &l3), v.h_l3);
+    EXPECT_EQ(inc_rss_conf_hash(conf.get(), &l4), v.h_l3l4);
+  }
+  for (const V6& v : kV6) {
+    inc_rss_tuple l3 = tuple6(v, false), l4 = tuple6(v, true);
+    EXPECT_EQ(inc_rss_conf_hash(conf.get(), &l3), v.h_l3);
+    EXPECT_EQ(inc_rss_conf_hash(conf.get(), &l4), v.h_l3l4);
+  }
+  // a key changed in place is the key hashed (tests mis-hash a wire so)
+  inc_rss_tuple t4 = tuple4(kV4[2], true);
+  for (unsigned i = 0; i < 40; i++) conf->key[i] = (uint8_t)(conf->key[i] * 7 + 1);
+  EXPECT_EQ(inc_rss_conf_hash(conf.get(), &t4), inc_rss_hash(conf->key, 40, &t4));
+  EXPECT_NE(inc_rss_conf_hash(conf.get(), &t4), kV4[2].h_l3l4);
+  ASSERT_EQ(inc_rss_conf_init(conf.get(), inc_rss_ms_key, 40, 4, 128), 0);
+  // a copy by value hashes alike (the wire copies the ports' confs)
+  inc_rss_conf* copy = new inc_rss_conf(*conf);
+  inc_rss_tuple t = tuple6(kV6[1], true);
+  EXPECT_EQ(inc_rss_conf_hash(copy, &t), kV6[1].h_l3l4);
+  delete copy;
 }
 
 TEST(RssHash, SymmetricKeyHashesBothDirectionsAlike) {
