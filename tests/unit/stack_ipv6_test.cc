@@ -746,7 +746,15 @@ TEST_P(StackIpv6Tap, LinuxConnectsAndIsConnectedTo_OverIpv6_EveryByteVerifiedOnO
     EXPECT_EQ(out, total);
     EXPECT_EQ(in, prm.conns);
     EXPECT_EQ(bytes, uint64_t{prm.conns} * prm.bytes);
-    EXPECT_GT(c.steered_out, 0u) << "Linux's queue choice never needed steering?";
+    // Linux's tun driver learns each flow's queue from our transmissions,
+    // so only some of its choices need steering: with 1000 connections each
+    // way some always did (150-750 packets); the 200 of the router variant
+    // (a routing test) once needed none, so there it is only reported.
+    if (!prm.via_router) {
+      EXPECT_GT(c.steered_out, 0u) << "Linux's queue choice never needed steering?";
+    } else {
+      std::printf("steered packets: %llu\n", (unsigned long long)c.steered_out);
+    }
     EXPECT_EQ(c.steered_out, c.steered_in);
     EXPECT_EQ(c.drops[INC_DROP_UNRESTORABLE], 0u);
     printf("%s\n", stacktest::describe("tap6", c).c_str());
