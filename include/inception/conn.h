@@ -76,7 +76,10 @@ size_t inc_api_footprint(const struct inc_api_config *cfg);
 /**
  * Builds the API context of a running stack in mem (64-byte aligned).
  * Thread: control plane, after inc_stack_start(). Ownership: mem stays the
- *   caller's until inc_api_fini() returns.
+ *   caller's until inc_stack_stop() has returned (a connection closed while
+ *   its zero-copy buffers were in flight is finished by its owner core, which
+ *   writes to the table until the buffers are acknowledged or the stack
+ *   stops).
  * Returns: 0; -EINVAL (a bad value: the message on stderr names it),
  *   -ENOSPC (len too small).
  */
