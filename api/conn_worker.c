@@ -481,10 +481,10 @@ int inc__w_recv(struct inc_worker *w, void *arg)
     if (err != 0 && err != -ENOTCONN) {
       return err;
     }
-    if (c->rx_fin || c->rd_shut || err != 0) {
-      return 0; /* end of stream */
+    if (c->rx_fin || c->rd_shut || err != 0 || (c->pcb == NULL && c->connected)) {
+      return 0; /* end of stream (also once a reset has been reported) */
     }
-    return c->connected ? -EAGAIN : -ENOTCONN;
+    return c->connected || c->connecting ? -EAGAIN : -ENOTCONN;
   }
   n = want < c->rxq_len ? want : c->rxq_len;
   {

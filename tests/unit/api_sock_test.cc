@@ -524,6 +524,9 @@ TEST_F(ApiSock, Errors_PosixErrnoValues) {
   ASSERT_EQ(inc_close(srv.api, sfd), 0);
   EXPECT_EQ(inc_recv(cli.api, cfd, b, sizeof(b), 0), -1);
   EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(inc_recv(cli.api, cfd, b, sizeof(b), 0), 0) << "reported once; then the end of the stream";
+  EXPECT_EQ(inc_send(cli.api, cfd, "x", 1, 0), -1);
+  EXPECT_EQ(errno, EPIPE);
   EXPECT_EQ(inc_close(cli.api, cfd), 0);
   // ENOTCONN: recv on a socket never connected; EINVAL: bad shutdown
   int n = inc_socket(cli.api, AF_INET6, SOCK_STREAM, 0);
