@@ -107,7 +107,7 @@ static inline uint64_t inc__wall_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* netif_tx.c / netif_rx.c / netif.c internals */
+/* netif_tx.c / netif_rx.c / netif_setup.c internals */
 err_t inc__netif_linkoutput(struct netif *netif, struct pbuf *p);
 void inc__netif_rx_pbuf_free(struct pbuf *p);
 void *inc__bufs_alloc(void *ctx, size_t size);
