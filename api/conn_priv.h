@@ -184,6 +184,10 @@ void inc__epoll_push(struct inc_epoll *e, struct inc_conn *c);
 int inc__epoll_destroy(struct inc_epoll *e);
 
 /* conn_worker.c: what runs on the owner core */
+/* The lwIP address type of c's PCBs, and the address to bind them to (an
+ * IPv6 socket on :: takes both families). Thread: any worker. */
+u8_t inc__conn_ip_type(const struct inc_conn *c);
+void inc__conn_bind_ip(const struct inc_conn *c, ip_addr_t *ip);
 int inc__w_listen(struct inc_worker *w, void *arg);
 int inc__w_unlisten(struct inc_worker *w, void *arg);
 int inc__w_connect(struct inc_worker *w, void *arg);

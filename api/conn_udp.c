@@ -57,20 +57,12 @@ static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
   inc__conn_notify(c);
 }
 
-static u8_t udp_type_of(const struct inc_conn *c)
-{
-  if (c->family == INC_AF_INET6) {
-    return ip_addr_isany(&c->local_ip) ? IPADDR_TYPE_ANY : IPADDR_TYPE_V6;
-  }
-  return IPADDR_TYPE_V4;
-}
-
 int inc__w_udp_bind(struct inc_worker *w, void *arg)
 {
   struct inc__op *op = (struct inc__op *)arg;
   struct inc_conn *c = op->c;
   unsigned i = inc_worker_index(w);
-  struct udp_pcb *pcb = udp_new_ip_type(udp_type_of(c));
+  struct udp_pcb *pcb = udp_new_ip_type(inc__conn_ip_type(c));
   ip_addr_t ip;
   err_t e;
   if (pcb == NULL) {
@@ -79,11 +71,7 @@ int inc__w_udp_bind(struct inc_worker *w, void *arg)
   if (atomic_load_explicit(&c->opt_reuseaddr, memory_order_relaxed)) {
     ip_set_option(pcb, SOF_REUSEADDR);
   }
-  if (c->family == INC_AF_INET6 && ip_addr_isany(&c->local_ip)) {
-    ip_addr_copy(ip, *IP_ANY_TYPE);
-  } else {
-    ip_addr_copy(ip, c->local_ip);
-  }
+  inc__conn_bind_ip(c, &ip);
   e = udp_bind(pcb, &ip, op->port);
   if (e != ERR_OK) {
     udp_remove(pcb);

@@ -294,16 +294,16 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 
 /* ---- calls ---- */
 
-static u8_t ip_type_of(const struct inc_conn *c)
+u8_t inc__conn_ip_type(const struct inc_conn *c)
 {
   if (c->family == INC_AF_INET6) {
-    /* a v6 listener on :: also takes IPv4 (as Linux's default) */
+    /* a v6 socket on :: also takes IPv4 (as Linux's default) */
     return ip_addr_isany(&c->local_ip) ? IPADDR_TYPE_ANY : IPADDR_TYPE_V6;
   }
   return IPADDR_TYPE_V4;
 }
 
-static void local_for_bind(const struct inc_conn *c, ip_addr_t *ip)
+void inc__conn_bind_ip(const struct inc_conn *c, ip_addr_t *ip)
 {
   if (c->family == INC_AF_INET6 && ip_addr_isany(&c->local_ip)) {
     ip_addr_copy(*ip, *IP_ANY_TYPE);
@@ -317,7 +317,7 @@ int inc__w_check_bind(struct inc_worker *w, void *arg)
 {
   struct inc__op *op = (struct inc__op *)arg;
   struct inc_conn *c = op->c;
-  struct tcp_pcb *pcb = tcp_new_ip_type(ip_type_of(c));
+  struct tcp_pcb *pcb = tcp_new_ip_type(inc__conn_ip_type(c));
   ip_addr_t ip;
   err_t e;
   (void)w;
@@ -327,7 +327,7 @@ int inc__w_check_bind(struct inc_worker *w, void *arg)
   if (atomic_load_explicit(&c->opt_reuseaddr, memory_order_relaxed)) {
     ip_set_option(pcb, SOF_REUSEADDR);
   }
-  local_for_bind(c, &ip);
+  inc__conn_bind_ip(c, &ip);
   e = tcp_bind(pcb, &ip, op->port);
   tcp_abort(pcb);
   return e == ERR_USE ? -EADDRINUSE : inc__errno_of(e);
@@ -337,7 +337,7 @@ int inc__w_listen(struct inc_worker *w, void *arg)
 {
   struct inc__op *op = (struct inc__op *)arg;
   struct inc_conn *c = op->c;
-  struct tcp_pcb *pcb = tcp_new_ip_type(ip_type_of(c)), *lpcb;
+  struct tcp_pcb *pcb = tcp_new_ip_type(inc__conn_ip_type(c)), *lpcb;
   ip_addr_t ip;
   err_t e;
   if (pcb == NULL) {
@@ -346,7 +346,7 @@ int inc__w_listen(struct inc_worker *w, void *arg)
   if (atomic_load_explicit(&c->opt_reuseaddr, memory_order_relaxed)) {
     ip_set_option(pcb, SOF_REUSEADDR);
   }
-  local_for_bind(c, &ip);
+  inc__conn_bind_ip(c, &ip);
   e = tcp_bind(pcb, &ip, op->port);
   if (e != ERR_OK) {
     tcp_abort(pcb);
