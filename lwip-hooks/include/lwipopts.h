@@ -119,6 +119,12 @@
  * (upstream-patches/0006): without it, a peer that sends beyond the window
  * with a hole in front makes tcp_receive() assert (RFC 9293 3.10.7.4) */
 #define LWIP_TCP_OOSEQ_TRIM_WND 1
+/* the persist timer splits the unsent head at what fits min(snd_wnd, cwnd)
+ * (upstream-patches/0007): without it, a head larger than cwnd after a
+ * retransmission timeout (our segments are larger than the MSS) is never
+ * sent while the persist timer runs, and a scaled window of a multiple of
+ * 64 KiB makes tcp_slowtmr() assert */
+#define LWIP_TCP_PERSIST_SPLIT_WND 1
 #define LWIP_TCP_SACK_OUT 1
 #define LWIP_TCP_TIMESTAMPS 1
 #define LWIP_TCP_KEEPALIVE 1

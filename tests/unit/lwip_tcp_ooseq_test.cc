@@ -12,65 +12,20 @@
 #include <vector>
 
 #include "inc_lwip_instance.h"
-#include "lwip/init.h"
-#include "lwip/ip4.h"
-#include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "lwip_tcp_peer.h"
 
 namespace {
 
-constexpr uint32_t kLocal = 0x0a000001u;  // 10.0.0.1, host order
-constexpr uint32_t kPeer = 0x0a000002u;   // 10.0.0.2
+using namespace lwip_peer;
+
 constexpr uint16_t kPort = 7000;
-constexpr uint16_t kPeerPort = 40000;
 constexpr uint32_t kPeerIsn = 1000000u;
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kPsh = 0x08, kAck = 0x10;
-
-std::vector<std::vector<uint8_t>>* g_sent;  // packets the instance sent (this thread only)
-
-err_t capture_output(struct netif*, struct pbuf* p, const ip4_addr_t*) {
-  std::vector<uint8_t> v(p->tot_len);
-  pbuf_copy_partial(p, v.data(), p->tot_len, 0);
-  g_sent->push_back(std::move(v));
-  return ERR_OK;
-}
-
-err_t netif_init_fn(struct netif* n) {
-  n->output = capture_output;
-  n->mtu = 1500;
-  n->name[0] = 't';
-  n->name[1] = 'o';
-  return ERR_OK;
-}
-
-uint32_t sum16(const uint8_t* b, size_t n, uint32_t s) {
-  for (size_t i = 0; i + 1 < n; i += 2) s += (uint32_t(b[i]) << 8) | b[i + 1];
-  if (n & 1) s += uint32_t(b[n - 1]) << 8;
-  return s;
-}
-
-uint16_t fold(uint32_t s) {
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return uint16_t(~s);
-}
-
-void put16(uint8_t* b, uint16_t v) {
-  b[0] = uint8_t(v >> 8);
-  b[1] = uint8_t(v);
-}
-
-void put32(uint8_t* b, uint32_t v) {
-  put16(b, uint16_t(v >> 16));
-  put16(b + 2, uint16_t(v));
-}
-
-uint32_t get32(const uint8_t* b) { return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3]; }
 
 struct Conn {
-  struct netif nif {};
-  std::vector<std::vector<uint8_t>> sent;
+  Peer peer;
   struct tcp_pcb* listener = nullptr;
   struct tcp_pcb* pcb = nullptr;
   uint64_t delivered = 0;  // bytes handed to the application (never tcp_recved: the window closes)
@@ -99,30 +54,7 @@ err_t on_accept(void*, struct tcp_pcb* newpcb, err_t err) {
 
 // Sends one segment from the peer, with len bytes of payload (a pattern).
 void peer_send(Conn& c, uint8_t flags, uint32_t seq, uint32_t ack, size_t len) {
-  const size_t total = 20 + 20 + len;
-  struct pbuf* p = pbuf_alloc(PBUF_RAW, uint16_t(total), PBUF_RAM);
-  ASSERT_NE(p, nullptr);
-  uint8_t* b = static_cast<uint8_t*>(p->payload);
-  std::memset(b, 0, 40);
-  b[0] = 0x45;
-  put16(b + 2, uint16_t(total));
-  b[8] = 64;
-  b[9] = 6;  // TCP
-  put32(b + 12, kPeer);
-  put32(b + 16, kLocal);
-  put16(b + 10, fold(sum16(b, 20, 0)));
-  uint8_t* t = b + 20;
-  put16(t, kPeerPort);
-  put16(t + 2, kPort);
-  put32(t + 4, seq);
-  put32(t + 8, ack);
-  t[12] = 5 << 4;
-  t[13] = flags;
-  put16(t + 14, 65535);
-  for (size_t i = 0; i < len; i++) t[20 + i] = uint8_t(seq + i);
-  uint32_t s = sum16(b + 12, 8, 0) + 6 + uint32_t(20 + len);
-  put16(t + 16, fold(sum16(t, 20 + len, s)));
-  ASSERT_EQ(c.nif.input(p, &c.nif), ERR_OK);
+  c.peer.send(kPort, flags, seq, ack, len);
 }
 
 class LwipTcpOoseq : public ::testing::Test {
@@ -130,14 +62,7 @@ class LwipTcpOoseq : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(inc_lwip_instance_init(&inst_), 0);
     g_conn = &c_;
-    g_sent = &c_.sent;
-    ip4_addr_t a, m, gw;
-    ip4_addr_set_u32(&a, PP_HTONL(kLocal));
-    ip4_addr_set_u32(&m, PP_HTONL(0xffffff00u));
-    ip4_addr_set_zero(&gw);
-    ASSERT_NE(netif_add(&c_.nif, &a, &m, &gw, nullptr, netif_init_fn, ip4_input), nullptr);
-    netif_set_up(&c_.nif);
-    netif_set_link_up(&c_.nif);
+    c_.peer.up();
     struct tcp_pcb* l = tcp_new();
     ASSERT_NE(l, nullptr);
     ASSERT_EQ(tcp_bind(l, IP4_ADDR_ANY, kPort), ERR_OK);
@@ -146,8 +71,8 @@ class LwipTcpOoseq : public ::testing::Test {
     tcp_accept(c_.listener, on_accept);
     // handshake without options: no window scaling, rcv_wnd is 65535
     peer_send(c_, kSyn, kPeerIsn, 0, 0);
-    ASSERT_EQ(c_.sent.size(), 1u);
-    c_.isn = get32(&c_.sent[0][24]);
+    ASSERT_EQ(c_.peer.sent.size(), 1u);
+    c_.isn = c_.peer.segment(0).seq;
     peer_send(c_, kAck, kPeerIsn + 1, c_.isn + 1, 0);
     ASSERT_NE(c_.pcb, nullptr);
     ASSERT_EQ(c_.pcb->state, ESTABLISHED);
@@ -156,10 +81,9 @@ class LwipTcpOoseq : public ::testing::Test {
   void TearDown() override {
     if (c_.pcb != nullptr) tcp_abort(c_.pcb);
     if (c_.listener != nullptr) tcp_close(c_.listener);
-    netif_remove(&c_.nif);
+    c_.peer.down();
     EXPECT_EQ(inc_lwip_instance_detach(&inst_), 0);
     g_conn = nullptr;
-    g_sent = nullptr;
   }
 
   // Fills the receive window in order until only `left` bytes are open.
