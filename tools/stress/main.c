@@ -22,10 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_mbuf.h>
-#include <rte_mempool.h>
-#include <rte_ring.h>
-
 #include "inception/eal.h"
 #include "inception/port.h"
 #include "inception/stack.h"
@@ -169,31 +165,6 @@ static double pct(const struct totals *t, double p)
   return 0;
 }
 
-static unsigned in_use(const struct inc_port *p)
-{
-  unsigned n = 0, q;
-  for (q = 0; q < p->n_queues; q++) {
-    n += rte_mempool_in_use_count(p->q[q].pool) + rte_mempool_in_use_count(p->q[q].clones);
-    if (p->q[q].large != NULL) {
-      n += rte_mempool_in_use_count(p->q[q].large);
-    }
-  }
-  return n;
-}
-
-static void drain_wire(struct inc_wire *w)
-{
-  unsigned d, q;
-  for (d = 0; d < 2; d++) {
-    for (q = 0; q < INC_DRV_MAX_QUEUES; q++) {
-      void *m = NULL;
-      while (w->rings[d][q] != NULL && rte_ring_dequeue(w->rings[d][q], &m) == 0) {
-        rte_pktmbuf_free((struct rte_mbuf *)m);
-      }
-    }
-  }
-}
-
 static int start_stack(struct inc_stack **s, void **mem, struct inc_port *port, unsigned k, const unsigned *lcores,
                        uint32_t ip, struct inc_stack_callbacks *cb)
 {
@@ -251,6 +222,7 @@ int main(int argc, char **argv)
   struct totals t, last;
   double t0, tl, last_change;
   uint64_t last_progress = 0;
+  unsigned base_a, base_b; /* mbufs out of the pools before the stacks start */
   int rc = 0, stalled = 0;
 
   if (parse(argc, argv, &o) != 0) {
@@ -333,6 +305,8 @@ int main(int argc, char **argv)
          "delay %u us seed %" PRIu64 "; %.0f s\n",
          k, o.w_short, o.w_rr, o.w_bulk, o.sessions, o.req, o.rr_count, o.bulk, o.loss, o.dup, o.reorder,
          o.delay_us, o.seed, o.duration);
+  base_a = inc_port_mbufs_in_use(&pa);
+  base_b = inc_port_mbufs_in_use(&pb);
   if ((rc = start_stack(&ss, &smem, &pb, k, lc + k, 0xc6120002u, &scb)) != 0 ||
       (rc = start_stack(&cs, &cmem, &pa, k, lc, 0xc6120001u, &ccb)) != 0) {
     fprintf(stderr, "inc-stress: the stacks did not start (%d)\n", rc);
@@ -408,9 +382,10 @@ int main(int argc, char **argv)
   }
   inc_stack_stop(cs);
   inc_stack_stop(ss);
-  drain_wire(&wire);
+  inc_wire_drain(&wire); /* frames in flight when the stacks stopped */
   {
-    unsigned ua = in_use(&pa), ub = in_use(&pb);
+    unsigned ea = inc_port_mbufs_in_use(&pa), eb = inc_port_mbufs_in_use(&pb);
+    unsigned ua = ea > base_a ? ea - base_a : 0, ub = eb > base_b ? eb - base_b : 0;
     printf("  pools: %u mbufs not back (client port), %u (server port)\n", ua, ub);
     if (stalled) {
       printf("inc-stress: FAILED: no progress for %.0f s\n", o.stall);

@@ -11,7 +11,7 @@
  * A session starts with a 16-byte header (magic, kind, id, count, size).
  * Payload byte i of request/response seq of session id is a function of
  * (id, seq, i), so a byte from another stream or out of place is caught.
- * Runs on the workers with their lwIP instances (raw API).
+ * Runs on the workers, with the per-core raw API (inception/raw.h) only.
  */
 #ifndef INC_STRESS_MIX_H
 #define INC_STRESS_MIX_H
