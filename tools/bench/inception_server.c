@@ -38,13 +38,9 @@ static int sconn_flush(struct ib_sconn *c)
 	size_t n;
 
 	while ((n = inc_bench_srv_pending(&c->p, &data)) > 0) {
-		long room = inc_raw_tcp_sndbuf(c->conn), put;
+		/* as much as the send buffer takes now */
+		long put = inc_raw_tcp_write(c->conn, data, n, 0);
 
-		if (room <= 0)
-			break; /* the sent callback retries */
-		if (n > (size_t)room)
-			n = (size_t)room;
-		put = inc_raw_tcp_write(c->conn, data, n, 0);
 		if (put <= 0)
 			break; /* -EAGAIN: the sent callback retries */
 		inc_bench_srv_sent(&c->p, (size_t)put);
