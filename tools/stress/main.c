@@ -115,6 +115,7 @@ static double now_s(void)
 struct totals {
   uint64_t started, done, failed, requests, bytes, srv_done, srv_bytes, corrupt;
   uint64_t fail_connect, fail_reset, fail_closed;
+  int last_fail_err; /* of the highest worker with one */
   uint64_t lat[MIX_LAT_BUCKETS];
 };
 
@@ -135,6 +136,9 @@ static void sum(const struct mix *cm, const struct mix *sm, unsigned k, struct t
     t->fail_connect += ld(&c->fail_connect);
     t->fail_reset += ld(&c->fail_reset);
     t->fail_closed += ld(&c->fail_closed);
+    if (atomic_load_explicit(&c->last_fail_err, memory_order_relaxed) != 0) {
+      t->last_fail_err = atomic_load_explicit(&c->last_fail_err, memory_order_relaxed);
+    }
     t->requests += ld(&c->requests);
     t->bytes += ld(&c->bytes);
     t->corrupt += ld(&c->corrupt) + ld(&s->corrupt);
@@ -371,6 +375,9 @@ int main(int argc, char **argv)
     printf("  sessions: %" PRIu64 " started, %" PRIu64 " completed, %" PRIu64 " failed (%" PRIu64 " connect, %" PRIu64
            " reset, %" PRIu64 " closed early); server verified %" PRIu64 "\n",
            t.started, t.done, t.failed, t.fail_connect, t.fail_reset, t.fail_closed, t.srv_done);
+    if (t.last_fail_err != 0) {
+      printf("  last failure: %s (%d)\n", strerror(-t.last_fail_err), t.last_fail_err);
+    }
     printf("  requests: %" PRIu64 " verified responses; bytes verified by the server: %" PRIu64 "\n", t.requests,
            t.srv_bytes);
     printf("  latency (request out -> response in): p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n", pct(&t, 0.5),

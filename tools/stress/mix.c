@@ -188,6 +188,7 @@ static void c_err(void *arg, struct inc_raw_conn *c, int err)
   }
   /* a RST answering the SYN is a refused connect; any other end is a reset */
   add(err == -ECONNREFUSED ? &s->mw->c.fail_connect : &s->mw->c.fail_reset, 1);
+  atomic_store_explicit(&s->mw->c.last_fail_err, err, memory_order_relaxed);
   sess_end(s, 0);
 }
 
@@ -305,6 +306,7 @@ static int session_start(struct inc_worker *w, struct mix_worker *mw, struct ses
   if (rc != 0) {
     s->conn = NULL;
     add(&mw->c.fail_connect, 1);
+    atomic_store_explicit(&mw->c.last_fail_err, rc, memory_order_relaxed);
     sess_end(s, 0);
     return rc;
   }
