@@ -393,6 +393,13 @@ int main(int argc, char **argv)
   {
     unsigned ea = inc_port_mbufs_in_use(&pa), eb = inc_port_mbufs_in_use(&pb);
     unsigned ua = ea > base_a ? ea - base_a : 0, ub = eb > base_b ? eb - base_b : 0;
+    for (i = 0; i < 2 * k; i++) { /* the workers are joined: their counters are final */
+      const struct inc_netif_counters *l = mix_link_of(i < k ? &cm : &sm, i % k);
+      printf("  %s core %u link: frames out %" PRIu64 " in %" PRIu64 ", tx no mbuf %" PRIu64 ", tx dropped %" PRIu64
+             ", rx no mbuf %" PRIu64 ", rx bad checksum %" PRIu64 "\n",
+             i < k ? "client" : "server", i % k, l->tx_packets, l->rx_frames, l->tx_nomem, l->tx_dropped, l->rx_nomem,
+             l->rx_bad_l4_cksum);
+    }
     printf("  pools: %u mbufs not back (client port), %u (server port)\n", ua, ub);
     if (stalled) {
       printf("inc-stress: FAILED: no progress for %.0f s\n", o.stall);

@@ -50,6 +50,7 @@ struct mix_worker {
   struct sconn *free_conns;
   struct inc_raw_conn *listener; /* server */
   struct inc_addr server;        /* client: where sessions connect */
+  struct inc_netif_counters link; /* the netif's counters at worker_stop */
   uint8_t scratch[SCRATCH];
 } __attribute__((aligned(64)));
 
@@ -517,6 +518,7 @@ static void on_stop(struct inc_worker *w, void *arg)
   struct mix_worker *mw = &m->w[inc_worker_index(w)];
   unsigned i;
   atomic_store(&m->stopping, 1);
+  inc_worker_netif_counters(w, 0, &mw->link);
   if (mw->sess != NULL) {
     for (i = 0; i < m->cfg.sessions_per_worker; i++) {
       struct sess *s = &mw->sess[i];
@@ -605,4 +607,9 @@ void mix_fini(struct mix *m)
 const struct mix_counters *mix_counters_of(const struct mix *m, unsigned i)
 {
   return &m->w[i].c;
+}
+
+const struct inc_netif_counters *mix_link_of(const struct mix *m, unsigned i)
+{
+  return &m->w[i].link;
 }

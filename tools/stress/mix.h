@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "inception/netif_counters.h"
 #include "inception/stack.h"
 
 #ifdef __cplusplus
@@ -69,6 +70,10 @@ void mix_fini(struct mix *m);
 
 /* Counters of worker i (any thread). */
 const struct mix_counters *mix_counters_of(const struct mix *m, unsigned i);
+
+/* Link counters of worker i's netif, as it stopped (read them after
+ * inc_stack_stop() has returned: the worker wrote them in worker_stop). */
+const struct inc_netif_counters *mix_link_of(const struct mix *m, unsigned i);
 
 /* Latency of histogram bucket b, in nanoseconds (its upper bound). */
 uint64_t mix_lat_bucket_ns(unsigned b);
