@@ -170,6 +170,22 @@ static int pools_full(const struct inc_port *port)
   return 1;
 }
 
+unsigned inc_port_mbufs_in_use(const struct inc_port *port)
+{
+  unsigned n = 0;
+  uint16_t q;
+  if (port == NULL) {
+    return 0;
+  }
+  for (q = 0; q < INC_DRV_MAX_QUEUES; q++) {
+    const struct inc_port_queue *pq = &port->q[q];
+    n += pq->pool != NULL ? rte_mempool_in_use_count(pq->pool) : 0;
+    n += pq->clones != NULL ? rte_mempool_in_use_count(pq->clones) : 0;
+    n += pq->large != NULL ? rte_mempool_in_use_count(pq->large) : 0;
+  }
+  return n;
+}
+
 static int pools_create(struct inc_port *port, const struct inc_port_config *cfg, int socket,
                         struct inc_drv_err *err)
 {

@@ -213,6 +213,26 @@ int inc_wire_destroy(struct inc_wire *w)
   return 0;
 }
 
+unsigned inc_wire_drain(struct inc_wire *w)
+{
+  unsigned n = 0;
+  int d;
+  uint16_t q;
+  if (w == NULL) {
+    return 0;
+  }
+  for (d = 0; d < 2; d++) {
+    for (q = 0; q < INC_DRV_MAX_QUEUES; q++) {
+      void *m = NULL;
+      while (w->rings[d][q] != NULL && rte_ring_dequeue(w->rings[d][q], &m) == 0) {
+        rte_pktmbuf_free((struct rte_mbuf *)m);
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
 /* ---- data path ---------------------------------------------------------- */
 
 static uint16_t dest_queue(const struct inc_wire *w, int side, const struct rte_mbuf *m)

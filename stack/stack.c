@@ -344,6 +344,18 @@ struct inc_worker *inc_worker_self(void)
   return inst != NULL ? (struct inc_worker *)inst->ctx : NULL;
 }
 
+int inc_worker_netif_counters(const struct inc_worker *w, unsigned port, struct inc_netif_counters *out)
+{
+  if (w == NULL || out == NULL || port >= w->stack->cfg.n_ports) {
+    return -EINVAL;
+  }
+  if (inc_worker_self() != w) {
+    return -EPERM; /* plain stores of the owner: only it reads them safely */
+  }
+  memcpy(out, &w->nif[port].cnt, sizeof(*out));
+  return 0;
+}
+
 /* ---- application endpoints ----------------------------------------------- */
 
 int inc_stack_endpoint_attach(struct inc_stack *s, struct inc_chan_app **out)

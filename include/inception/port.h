@@ -188,6 +188,18 @@ int inc_port_start(struct inc_port *port, struct inc_drv_err *err);
  */
 int inc_port_close(struct inc_port *port);
 
+/**
+ * mbufs of the port's pools (every queue's buffers, indirect mbufs and large
+ * segments) that are not back in their pool: held by lwIP, an application,
+ * a queue or a wire. With the port's stacks stopped and its software wire
+ * drained (inc_wire_drain()), anything above the count before the stacks
+ * started is a leak.
+ * Thread: any (a snapshot: DPDK's counts of the pools and their per-lcore
+ *   caches, exact once the workers have stopped). RCU: none.
+ * Returns: the count (0 for NULL or a port without pools).
+ */
+unsigned inc_port_mbufs_in_use(const struct inc_port *port);
+
 /** Applies to every queue of a port. */
 #define INC_PORT_ALL_QUEUES 0xffffu
 

@@ -59,6 +59,7 @@ extern "C" {
 struct inc_port;
 struct inc_stack;
 struct inc_worker;
+struct inc_netif_counters; /* inception/netif_counters.h */
 
 /** What a worker does when a loop iteration found no work. */
 enum inc_stack_idle {
@@ -232,6 +233,20 @@ struct inc_stack *inc_worker_stack(const struct inc_worker *w);
  * Thread: any.
  */
 struct inc_worker *inc_worker_self(void);
+
+/**
+ * Copies the link-level counters of worker w's netif on stack port `port`
+ * (0..n_ports-1): frames and bytes in and out, frames lost at the link
+ * (tx_dropped, rx_nomem, ...), copies and references (inception/
+ * netif_counters.h). For applications and tools that must not see lwIP's
+ * headers (inception/netif.h includes them).
+ * Thread: worker w (the counters are plain stores of the worker; e.g. in
+ *   worker_poll or worker_stop).
+ * Ownership: out is the caller's. RCU: none.
+ * Returns: 0; -EINVAL (NULL w or out, port out of range); -EPERM (not on
+ *   worker w's thread).
+ */
+int inc_worker_netif_counters(const struct inc_worker *w, unsigned port, struct inc_netif_counters *out);
 
 #ifdef __cplusplus
 }

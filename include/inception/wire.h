@@ -145,6 +145,17 @@ int inc_wire_attach(struct inc_wire *w, struct inc_port *a, struct inc_port *b,
                     const struct inc_rss_conf *peer_rss, struct inc_drv_err *err);
 
 /**
+ * Frees the frames still on the wire (sent, never received: in flight when
+ * the receiving stack stopped), so that every mbuf is back in its pool
+ * (inc_port_mbufs_in_use()) before the ports close. Frames a sender's fault
+ * injector still holds are freed by that sender's netif (inc_netif_fini()).
+ * Thread: control plane, once no worker of either end polls (the stacks of
+ *   both ends stopped). RCU: none.
+ * Returns: frames freed (0 for NULL).
+ */
+unsigned inc_wire_drain(struct inc_wire *w);
+
+/**
  * Frees the rings of a wire whose ports were closed (inc_port_close()).
  * Thread: control plane. RCU: none. Returns: 0.
  */

@@ -46,7 +46,7 @@ function(inc_drv_gtest name)
 endfunction()
 
 # ---- every public header compiles alone, as C11 and as C++17 ---------------
-set(_drv_headers drv_err.h drivers_opt.h eal.h netif.h pcap.h port.h rss.h wire.h)
+set(_drv_headers drv_err.h drivers_opt.h eal.h netif.h netif_counters.h pcap.h port.h rss.h wire.h)
 set(_hdr_srcs ${CMAKE_CURRENT_BINARY_DIR}/drv_hdr/main.cc)
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/drv_hdr/main.cc.in "")
 set(_hdr_main "// generated: each header alone, in C and C++\n#include <gtest/gtest.h>\n")

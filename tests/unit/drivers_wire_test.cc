@@ -226,6 +226,43 @@ TEST(Wire, FaultsLoseDuplicateReorderAndDelayAsConfigured) {
   EXPECT_EQ(wp.destroy(), 0);
 }
 
+TEST(Wire, DrainFreesFramesNobodyReceived_AndInUseCountsThemUntilThen) {
+  drvtest::Worker wa;
+  drvtest::WirePair wp;
+  drvtest::WireOpts o;
+  o.qa = o.qb = 2;
+  ASSERT_EQ(wp.create(wire_name("dr"), o), "");
+  EXPECT_EQ(inc_port_mbufs_in_use(&wp.a), 0u);
+  EXPECT_EQ(inc_port_mbufs_in_use(&wp.b), 0u);
+  const uint32_t n = 50;
+  wa.call([&] {
+    auto nif = drvtest::make_netif(&wp.a, 0, 0xc6120101);
+    ASSERT_NE(nif, nullptr);
+    for (uint32_t i = 0; i < n; i++) {
+      std::vector<uint8_t> payload(4);
+      memcpy(payload.data(), &i, 4);
+      send_raw(nif.get(), drvtest::ipv4_frame(mac_of(wp.b), mac_of(wp.a), 0xc6120101, 0xc6120102, 17,
+                                              (uint16_t)(1000 + i), 2000, payload));
+      if (i % 16 == 15) {
+        inc_netif_flush(nif.get());
+      }
+    }
+    inc_netif_flush(nif.get());
+    inc_netif_fini(nif.get());
+  });
+  // B never polls: every frame (and the netif's gratuitous ARP) is on the
+  // wire, in A's pools (each frame: a header mbuf and its payload's)
+  unsigned held = inc_port_mbufs_in_use(&wp.a);
+  EXPECT_GE(held, n + 1);
+  EXPECT_EQ(inc_port_mbufs_in_use(&wp.b), 0u);
+  EXPECT_EQ(inc_wire_drain(&wp.w), n + 1);
+  EXPECT_EQ(inc_port_mbufs_in_use(&wp.a), 0u);
+  EXPECT_EQ(inc_wire_drain(&wp.w), 0u);
+  EXPECT_EQ(inc_wire_drain(nullptr), 0u);
+  EXPECT_EQ(inc_port_mbufs_in_use(nullptr), 0u);
+  EXPECT_EQ(wp.destroy(), 0);
+}
+
 // Local ports whose flows land on each of B's queues, count per queue.
 std::vector<uint16_t> ports_for_queues(const inc_rss_conf& rss, uint32_t src, uint32_t dst, uint16_t dport,
                                        unsigned per_queue, std::map<uint16_t, unsigned>* want) {

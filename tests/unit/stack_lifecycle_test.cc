@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "inception/netif_counters.h"
 #include "inception/stack_call.h"
 #include "stack_env.h"
 #include "stack_ops.h"
@@ -133,6 +134,36 @@ TEST(StackLifecycle, PacketInFlightToAFlowThatClosed_GetsLwipsAnswerAndLeaksNoth
   EXPECT_EQ(after.unowned, before.unowned + 1);
   EXPECT_EQ(inc_stack_endpoint_detach(ep), 0);
   // ~Lone: every mbuf back after stop
+}
+
+TEST(StackLifecycle, NetifCounters_AreReadOnTheirWorker_WithoutLwipHeaders) {
+  stacktest::eal_init_once();
+  Lone l;
+  ASSERT_EQ(l.start(2), "");
+  inc_chan_app* ep = nullptr;
+  ASSERT_EQ(inc_stack_endpoint_attach(l.s, &ep), 0);
+  for (unsigned w = 0; w < 2; w++) {
+    inc_netif_counters c{};
+    // each netif announced itself (gratuitous ARP) when it came up
+    EXPECT_EQ(on_worker(ep, w, [&](inc_worker* wk) { return inc_worker_netif_counters(wk, 0, &c); }), 0);
+    EXPECT_GE(c.tx_packets, 1u) << "worker " << w;
+    EXPECT_GE(c.tx_bytes, 42u) << "worker " << w;
+    EXPECT_EQ(on_worker(ep, w, [&](inc_worker* wk) { return inc_worker_netif_counters(wk, 1, &c); }), -EINVAL)
+        << "the stack has one port";
+    EXPECT_EQ(on_worker(ep, w, [&](inc_worker* wk) { return inc_worker_netif_counters(wk, 0, nullptr); }), -EINVAL);
+  }
+  // another worker's, or from a thread that is not a worker: refused
+  inc_worker* w1 = nullptr;
+  ASSERT_EQ(on_worker(ep, 1,
+                      [&](inc_worker* wk) {
+                        w1 = wk;
+                        return 0;
+                      }),
+            0);
+  inc_netif_counters c{};
+  EXPECT_EQ(on_worker(ep, 0, [&](inc_worker*) { return inc_worker_netif_counters(w1, 0, &c); }), -EPERM);
+  EXPECT_EQ(inc_worker_netif_counters(w1, 0, &c), -EPERM);
+  EXPECT_EQ(inc_stack_endpoint_detach(ep), 0);
 }
 
 TEST(StackLifecycle, RestartOnTheSameLcores_Works) {

@@ -8,7 +8,8 @@
  * choose). Server workers listen on every core (listener replicated, flows
  * tracked) and answer through bench_proto.h's server parser, like the other
  * backends' servers. The clients are not the driver's blocking threads but
- * lwIP raw-API callbacks on the client stack's workers, as Inception's own
+ * per-core raw API callbacks (inception/raw.h) on the client stack's
+ * workers, as Inception's own
  * applications run: driver client thread i hands its share of a test
  * (struct inc_bench_client_job) to client worker i and sleeps until it is
  * done; the worker runs the driver's loop message for message (bench.h).
@@ -17,6 +18,8 @@
  *
  * Workers idle with sched_yield() (INC_STACK_IDLE_YIELD): 2K workers share
  * the machine's CPUs, and at K = 1 a worker must not starve the other side.
+ * The backend uses Inception's public headers only (include/inception/).
+ *
  * EAL lcores 0..2*INC_BENCH_IB_MAX_WORKERS all float over the CPUs this
  * process may use (the same CPUs as every other backend). Client workers are
  * lcores 1..K, server workers K+1..2K.
@@ -47,38 +50,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <rte_mbuf.h>
-#include <rte_mempool.h>
-#include <rte_ring.h>
-
 #include "bench_sys.h"
 #include "inception/eal.h"
+#include "inception/netif_counters.h"
 #include "inception_priv.h"
-#include "stack_priv.h" /* struct inc_worker: its netif counters */
-
-static unsigned pool_in_use(const struct inc_port *p)
-{
-	unsigned n = 0;
-
-	for (unsigned q = 0; q < p->n_queues; q++) {
-		n += rte_mempool_in_use_count(p->q[q].pool) + rte_mempool_in_use_count(p->q[q].clones);
-		if (p->q[q].large != NULL)
-			n += rte_mempool_in_use_count(p->q[q].large);
-	}
-	return n;
-}
-
-static void drain_wire(struct inc_wire *w)
-{
-	for (unsigned d = 0; d < 2; d++) {
-		for (unsigned q = 0; q < INC_DRV_MAX_QUEUES; q++) {
-			void *m = NULL;
-
-			while (w->rings[d][q] != NULL && rte_ring_dequeue(w->rings[d][q], &m) == 0)
-				rte_pktmbuf_free((struct rte_mbuf *)m);
-		}
-	}
-}
 
 /* ---- worker callbacks ----------------------------------------------------------- */
 
@@ -92,11 +67,13 @@ static void srv_start(struct inc_worker *w, void *arg)
 /* Link-level losses of worker w's netif, into the run's counters. */
 static void count_netif(struct ib_state *st, const struct inc_worker *w)
 {
-	const struct inc_netif_counters *c = &w->nif[0].cnt;
+	struct inc_netif_counters c;
 
-	atomic_fetch_add_explicit(&st->link_drops, c->tx_dropped + c->rx_nomem + c->rx_too_long + c->rx_bad_l4_cksum,
+	if (inc_worker_netif_counters(w, 0, &c) != 0)
+		return;
+	atomic_fetch_add_explicit(&st->link_drops, c.tx_dropped + c.rx_nomem + c.rx_too_long + c.rx_bad_l4_cksum,
 				  memory_order_relaxed);
-	atomic_fetch_add_explicit(&st->tx_nomem, c->tx_nomem, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->tx_nomem, c.tx_nomem, memory_order_relaxed);
 }
 
 static void srv_stop(struct inc_worker *w, void *arg)
@@ -106,13 +83,17 @@ static void srv_stop(struct inc_worker *w, void *arg)
 	count_netif(st, w);
 
 	ib_server_abort(&st->sw[inc_worker_index(w)]);
+	inc_raw_worker_fini(w); /* the listener, and the raw API's state */
+	st->sw[inc_worker_index(w)].listener = NULL;
 }
 
 static int cli_poll(struct inc_worker *w, void *arg)
 {
 	struct ib_state *st = arg;
+	struct ib_cw *cw = &st->cw[inc_worker_index(w)];
 
-	return ib_client_poll(&st->cw[inc_worker_index(w)]);
+	cw->w = w;
+	return ib_client_poll(cw);
 }
 
 static void cli_stop(struct inc_worker *w, void *arg)
@@ -122,6 +103,7 @@ static void cli_stop(struct inc_worker *w, void *arg)
 	count_netif(st, w);
 
 	ib_client_abort(&st->cw[inc_worker_index(w)]);
+	inc_raw_worker_fini(w);
 }
 
 /* ---- backend operations (main and client threads) -------------------------------- */
@@ -257,6 +239,8 @@ static int ib_server_start(void *state, const struct inc_bench_server_cfg *cfg)
 	st->k = k;
 	st->port = cfg->port;
 	st->pattern = cfg->pattern;
+	st->server = inc_addr_ip4(IB_SERVER_IP >> 24, (IB_SERVER_IP >> 16) & 0xff, (IB_SERVER_IP >> 8) & 0xff,
+				  IB_SERVER_IP & 0xff);
 	atomic_store(&st->stopping, 0);
 	if (posix_memalign((void **)&st->cw, 64, k * sizeof *st->cw) != 0 ||
 	    posix_memalign((void **)&st->sw, 64, k * sizeof *st->sw) != 0) {
@@ -341,7 +325,7 @@ fail:
 	if (st->ss != NULL)
 		inc_stack_stop(st->ss);
 	if (st->wire_up)
-		drain_wire(&st->wire);
+		inc_wire_drain(&st->wire);
 	run_free(st);
 	return rc < 0 ? rc : -EIO;
 }
@@ -385,8 +369,8 @@ static int ib_server_stop(void *state, struct inc_bench_server_stats *stats)
 	st->ring_full += c1.ring_full + c2.ring_full;
 	for (unsigned d = 0; d < INC_DROP_COUNT; d++)
 		st->drops += c1.drops[d] + c2.drops[d];
-	drain_wire(&st->wire);
-	leaked = pool_in_use(&st->pa) + pool_in_use(&st->pb);
+	inc_wire_drain(&st->wire); /* frames in flight when the stacks stopped */
+	leaked = inc_port_mbufs_in_use(&st->pa) + inc_port_mbufs_in_use(&st->pb);
 	st->leaked += leaked;
 	if (leaked != 0) {
 		stats->errors++;

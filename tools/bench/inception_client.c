@@ -1,5 +1,6 @@
-/* Backend "inception", client side: the driver's test loops as lwIP raw-API
- * callbacks on the client stack's workers (see backend_inception.c). */
+/* Backend "inception", client side: the driver's test loops as per-core raw
+ * API callbacks (inception/raw.h) on the client stack's workers (see
+ * backend_inception.c). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include "bench_hist.h"
 #include "bench_sys.h"
 #include "inception_priv.h"
-#include "stack_priv.h" /* inc__tcp_connect: the per-core raw level */
 
 static int job_should_stop(const struct ib_cw *cw)
 {
@@ -21,28 +21,15 @@ static int job_should_stop(const struct ib_cw *cw)
 	return inc_bench_now_ns() >= cw->job->deadline_ns;
 }
 
-static void cconn_detach(struct ib_cconn *c)
+/* Close (FIN) a client connection; no callback of it runs afterwards. (Every
+ * received byte was reported consumed, so it is a FIN, not a RST; should the
+ * stack have to reset it for want of memory, the server reports the reset.) */
+static void cconn_close(struct ib_cconn *c)
 {
-	tcp_arg(c->pcb, NULL);
-	tcp_recv(c->pcb, NULL);
-	tcp_sent(c->pcb, NULL);
-	tcp_err(c->pcb, NULL);
-}
-
-/* Close (FIN) a client connection. Returns 1 if it had to be aborted. */
-static int cconn_close(struct ib_cconn *c)
-{
-	int aborted = 0;
-
-	if (c->pcb == NULL)
-		return 0;
-	cconn_detach(c);
-	if (tcp_close(c->pcb) != ERR_OK) {
-		tcp_abort(c->pcb);
-		aborted = 1;
-	}
-	c->pcb = NULL;
-	return aborted;
+	if (c->conn == NULL)
+		return;
+	inc_raw_tcp_close(c->conn);
+	c->conn = NULL;
 }
 
 /* The job is over: results are in *job; wake its client thread. */
@@ -59,12 +46,11 @@ static void job_end(struct ib_cw *cw, int rc, const char *what)
 	for (unsigned i = 0; i < IB_MAX_CONNS; i++) {
 		struct ib_cconn *c = &cw->c[i];
 
-		if (c->pcb == NULL)
+		if (c->conn == NULL)
 			continue;
 		if (rc < 0) {
-			cconn_detach(c);
-			tcp_abort(c->pcb);
-			c->pcb = NULL;
+			inc_raw_tcp_abort(c->conn);
+			c->conn = NULL;
 		} else {
 			cconn_close(c);
 		}
@@ -78,72 +64,57 @@ static void job_end(struct ib_cw *cw, int rc, const char *what)
 		abort(); /* an eventfd write of 1 cannot fail short of a bug */
 }
 
+/* Queues a whole message (or a round of them) and sends it now. */
 static int cconn_write(struct ib_cconn *c, const void *data, size_t len)
 {
-	err_t err = tcp_write(c->pcb, data, (u16_t)len, TCP_WRITE_FLAG_COPY);
+	long n = inc_raw_tcp_write(c->conn, data, len, 0);
 
-	if (err != ERR_OK)
-		return inc__errno_of(err);
-	tcp_output(c->pcb);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n < len)
+		return -ENOBUFS; /* the send buffer always holds a round */
+	inc_raw_tcp_output(c->conn);
 	return 0;
 }
 
-static err_t c_connected(void *arg, struct tcp_pcb *pcb, err_t err);
-static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
-static void c_err(void *arg, err_t err);
+static const struct inc_raw_tcp_ops cli_ops;
 
 static int cconn_open(struct ib_cw *cw, struct ib_cconn *c)
 {
-	ip_addr_t server;
 	int rc;
 
 	memset(c, 0, sizeof *c);
 	c->cw = cw;
 	c->idx = (unsigned)(c - cw->c);
-	c->pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
-	if (c->pcb == NULL)
-		return -ENOMEM;
-	tcp_arg(c->pcb, c);
-	tcp_recv(c->pcb, c_recv);
-	tcp_err(c->pcb, c_err);
-	tcp_nagle_disable(c->pcb);
-	ip_addr_set_ip4_u32_val(server, htonl(IB_SERVER_IP));
-	rc = inc__tcp_connect(inc_worker_self(), c->pcb, &server, cw->st->port, c_connected);
+	/* an ephemeral port whose replies hash to this worker */
+	rc = inc_raw_tcp_connect(cw->w, NULL, 0, &cw->st->server, cw->st->port, &cli_ops, c, &c->conn);
 	if (rc != 0) {
-		cconn_detach(c);
-		tcp_abort(c->pcb);
-		c->pcb = NULL;
+		c->conn = NULL;
+		return rc;
 	}
-	return rc;
+	inc_raw_tcp_nodelay(c->conn, 1);
+	return 0;
 }
 
-static void c_err(void *arg, err_t err)
+static void c_err(void *arg, struct inc_raw_conn *conn, int err)
 {
 	struct ib_cconn *c = arg;
 
-	(void)err;
-	if (c == NULL)
-		return;
-	c->pcb = NULL; /* lwIP freed it */
-	job_end(c->cw, -ECONNRESET, "connection");
+	(void)conn;
+	c->conn = NULL; /* the stack released it */
+	job_end(c->cw, err < 0 ? err : -ECONNRESET, "connection");
 }
 
-static err_t c_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+static void c_connected(void *arg, struct inc_raw_conn *conn)
 {
 	struct ib_cconn *c = arg;
-	struct ib_cw *cw;
-	struct inc_bench_client_job *job;
+	struct ib_cw *cw = c->cw;
+	struct inc_bench_client_job *job = cw->job;
 	int rc = 0;
 
-	(void)pcb;
-	if (c == NULL)
-		return ERR_OK;
-	cw = c->cw;
-	job = cw->job;
-	if (err != ERR_OK) {
-		job_end(cw, inc__errno_of(err), "connect");
-		return ERR_ABRT;
-	}
+	(void)conn;
+	if (job == NULL)
+		return;
 	job->conns_opened++;
 	switch (cw->phase) {
 	case PH_CPS_WAIT:
@@ -166,11 +137,8 @@ static err_t c_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		rc = -EPROTO;
 		break;
 	}
-	if (rc < 0) {
+	if (rc < 0)
 		job_end(cw, rc, "send");
-		return ERR_ABRT;
-	}
-	return ERR_OK;
 }
 
 /* A whole 64-byte message arrived on c. Returns 0, 1 if c was closed (the
@@ -191,8 +159,7 @@ static int c_message(struct ib_cconn *c)
 	case PH_CPS_WAIT:
 		if (type != INC_BENCH_MSG_RESP || seq != cw->seq || arg != job->index)
 			break;
-		if (cconn_close(c))
-			return -ECONNABORTED;
+		cconn_close(c);
 		job->requests++;
 		job->ops++;
 		inc_bench_hist_add(job->hist, inc_bench_now_ns() - cw->t0);
@@ -212,8 +179,7 @@ static int c_message(struct ib_cconn *c)
 	case PH_BULK_ACK:
 		if (type != INC_BENCH_MSG_BULK_ACK || seq != 0 || arg != cw->bulk_off)
 			break;
-		if (cconn_close(c))
-			return -ECONNABORTED;
+		cconn_close(c);
 		job->bytes = cw->bulk_off;
 		job->streams = 1;
 		job->ops = 1;
@@ -226,38 +192,37 @@ static int c_message(struct ib_cconn *c)
 	return -EPROTO;
 }
 
-static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+static void c_recv(void *arg, struct inc_raw_conn *conn, struct inc_buf *b)
 {
 	struct ib_cconn *c = arg;
 	int rc = 0;
 
-	(void)err;
-	if (c == NULL) {
-		if (p != NULL) {
-			tcp_recved(pcb, p->tot_len);
-			pbuf_free(p);
+	if (c->cw->job == NULL) { /* cannot happen: job_end closes every connection */
+		if (b != NULL) {
+			inc_raw_tcp_recved(conn, inc_buf_total(b));
+			inc_buf_free(b);
 		}
-		return ERR_OK;
+		return;
 	}
-	if (p == NULL) {
-		job_end(c->cw, -ECONNRESET, "receive");
-		return ERR_ABRT;
+	if (b == NULL) {
+		job_end(c->cw, -ECONNRESET, "receive"); /* aborts conn too */
+		return;
 	}
-	int closed = 0; /* c_message closed the pcb (FIN): it is no longer ours to abort */
-
-	tcp_recved(pcb, p->tot_len);
-	for (const struct pbuf *q = p; q != NULL && rc == 0; q = q->next) {
-		const uint8_t *b = q->payload;
-		unsigned len = q->len;
+	/* consumed now (the bytes are parsed from b below): a close after the
+	 * last reply then sends a FIN, not a RST */
+	inc_raw_tcp_recved(conn, inc_buf_total(b));
+	for (const struct inc_buf *q = b; q != NULL && rc == 0; q = inc_buf_next(q)) {
+		const uint8_t *d = inc_buf_data(q);
+		size_t len = inc_buf_len(q);
 
 		while (len > 0) {
-			unsigned n = INC_BENCH_MSG_SIZE - c->rx_len;
+			size_t n = INC_BENCH_MSG_SIZE - c->rx_len;
 
 			if (n > len)
 				n = len;
-			memcpy(c->rx + c->rx_len, b, n);
-			c->rx_len += n;
-			b += n;
+			memcpy(c->rx + c->rx_len, d, n);
+			c->rx_len += (unsigned)n;
+			d += n;
 			len -= n;
 			if (c->rx_len < INC_BENCH_MSG_SIZE)
 				continue;
@@ -266,8 +231,7 @@ static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 			if (rc != 0)
 				break;
 		}
-		closed |= rc == 1;
-		if (rc == 1 && (len > 0 || q->next != NULL)) {
+		if (rc == 1 && (len > 0 || inc_buf_next(q) != NULL)) {
 			struct inc_bench_client_job *job = c->cw->job;
 
 			if (job != NULL)
@@ -275,13 +239,18 @@ static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 			rc = -EPROTO;
 		}
 	}
-	pbuf_free(p);
-	if (rc < 0) {
+	inc_buf_free(b);
+	/* a close or abort of conn inside (c_message, job_end) is the raw API's
+	 * to report to lwIP */
+	if (rc < 0)
 		job_end(c->cw, rc, "receive");
-		return closed ? ERR_OK : ERR_ABRT; /* ERR_ABRT only for a pcb we aborted */
-	}
-	return ERR_OK;
 }
+
+static const struct inc_raw_tcp_ops cli_ops = {
+	.connected = c_connected,
+	.recv = c_recv,
+	.error = c_err,
+};
 
 /* Bulk: write as much of the stream as lwIP takes, or end it at the deadline. */
 static int bulk_push(struct ib_cw *cw)
@@ -292,26 +261,25 @@ static int bulk_push(struct ib_cw *cw)
 	int wrote = 0;
 
 	if (chunk > 0xffffu)
-		chunk = 0xffffu; /* tcp_write's length is 16 bits */
+		chunk = 0xffffu; /* one lwIP tcp_write() per chunk (16-bit lengths) */
 	for (;;) {
 		if (job_should_stop(cw)) {
-			if (tcp_shutdown(c->pcb, 0, 1) != ERR_OK) {
+			if (inc_raw_tcp_shutdown(c->conn, INC_RAW_SHUT_WR) != 0) {
 				job_end(cw, -EIO, "shutdown");
 				return 1;
 			}
 			cw->phase = PH_BULK_ACK;
 			break;
 		}
-		size_t n = tcp_sndbuf(c->pcb);
+		long room = inc_raw_tcp_sndbuf(c->conn);
+		size_t n = room > 0 ? (size_t)room : 0;
 		const uint8_t *data;
-		err_t err;
+		long put;
 
 		if (n > chunk)
 			n = chunk;
-		if (n < TCP_MSS && n < chunk)
+		if (n < IB_BULK_MIN_WRITE && n < chunk)
 			break; /* wait for a useful amount of window */
-		if (tcp_sndqueuelen(c->pcb) + 4 >= TCP_SND_QUEUELEN)
-			break;
 		data = &job->pattern->bytes[(cw->bulk_seed + cw->bulk_off) & (INC_BENCH_PATTERN_SPAN - 1u)];
 		if (job->corrupt && job->index == 0 && cw->bulk_off == 0) {
 			if (n > sizeof cw->msg)
@@ -320,17 +288,19 @@ static int bulk_push(struct ib_cw *cw)
 			cw->msg[n / 2] ^= 1;
 			data = cw->msg;
 		}
-		err = tcp_write(c->pcb, data, (u16_t)n, TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE);
-		if (err == ERR_MEM)
-			break;
-		if (err != ERR_OK) {
-			job_end(cw, inc__errno_of(err), "send bulk data");
+		put = inc_raw_tcp_write(c->conn, data, n, INC_RAW_WRITE_MORE);
+		if (put == -EAGAIN)
+			break; /* the segment queue is full: the next poll retries */
+		if (put < 0) {
+			job_end(cw, (int)put, "send bulk data");
 			return 1;
 		}
-		cw->bulk_off += n;
+		cw->bulk_off += (uint64_t)put;
 		wrote = 1;
+		if ((size_t)put < n)
+			break;
 	}
-	tcp_output(c->pcb);
+	inc_raw_tcp_output(c->conn);
 	return wrote;
 }
 

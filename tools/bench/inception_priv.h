@@ -11,16 +11,20 @@
 
 #include "bench.h"
 #include "bench_proto.h"
+#include "inception/addr.h"
 #include "inception/port.h"
+#include "inception/raw.h"
 #include "inception/stack.h"
 #include "inception/wire.h"
-#include "lwip/tcp.h"
 
 #define IB_MAX_WORKERS 8u
 #define IB_MAX_CONNS 64u      /* rps connections per client worker */
 #define IB_SRV_CONNS 1024u    /* per server worker: lwIP's INC_LWIP_MAX_TCP pcbs */
 #define IB_CLIENT_IP 0xc6120201u /* 198.18.2.1 */
 #define IB_SERVER_IP 0xc6120202u /* 198.18.2.2 */
+/* bulk: a write waits for at least this much send space (one full-sized
+ * segment: lwipopts.h's TCP_MSS), unless the chunk is smaller */
+#define IB_BULK_MIN_WRITE 1460u
 
 enum cphase {
 	PH_NONE,
@@ -38,7 +42,7 @@ struct ib_cw;
 
 /* A client connection (client worker's). */
 struct ib_cconn {
-	struct tcp_pcb *pcb;
+	struct inc_raw_conn *conn; /* NULL when closed or released */
 	struct ib_cw *cw;
 	unsigned idx;
 	uint8_t rx[INC_BENCH_MSG_SIZE];
@@ -53,6 +57,7 @@ struct ib_cconn {
  * eventfd says the job is done). */
 struct ib_cw {
 	struct ib_state *st;
+	struct inc_worker *w; /* the client worker (set by its poll) */
 	unsigned index;
 	_Atomic(struct inc_bench_client_job *) post;
 	int efd;
@@ -68,7 +73,7 @@ struct ib_cw {
 
 /* A server connection. */
 struct ib_sconn {
-	struct tcp_pcb *pcb;
+	struct inc_raw_conn *conn; /* NULL while free */
 	struct ib_sw *sw;
 	struct ib_sconn *next_free;
 	int eof;
@@ -79,7 +84,7 @@ struct ib_sconn {
  * the main thread (relaxed: a progress check), stats after the stop. */
 struct ib_sw {
 	struct ib_state *st;
-	struct tcp_pcb *listener;
+	struct inc_raw_conn *listener;
 	struct ib_sconn *conns, *free_conns;
 	_Atomic uint64_t accepted, closed;
 	struct inc_bench_server_stats stats;
@@ -92,6 +97,7 @@ struct ib_state {
 	/* one server run */
 	unsigned k;
 	uint16_t port;
+	struct inc_addr server; /* IB_SERVER_IP */
 	const struct inc_bench_pattern *pattern;
 	struct inc_wire wire;
 	struct inc_port pa, pb; /* a: client end, b: server end */
@@ -113,12 +119,14 @@ static inline void ib_relaxed_add(_Atomic uint64_t *c, uint64_t n)
 }
 
 /* inception_client.c, on client worker cw: run or start its job (worker_poll;
- * returns non-zero if it did work), end it at the stack's stop. */
+ * returns non-zero if it did work), end it at the stack's stop (then the
+ * caller ends the worker's raw API state, inc_raw_worker_fini()). */
 int ib_client_poll(struct ib_cw *cw);
 void ib_client_abort(struct ib_cw *cw);
 
 /* inception_server.c, on server worker sw: listen on st->port (worker_start),
- * abort what is left open (worker_stop). */
+ * abort what is left open (worker_stop; then the caller ends the worker's
+ * raw API state, listener included, with inc_raw_worker_fini()). */
 void ib_server_listen(struct ib_sw *sw, struct inc_worker *w);
 void ib_server_abort(struct ib_sw *sw);
 

@@ -22,10 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_mbuf.h>
-#include <rte_mempool.h>
-#include <rte_ring.h>
-
 #include "inception/eal.h"
 #include "inception/port.h"
 #include "inception/stack.h"
@@ -119,6 +115,7 @@ static double now_s(void)
 struct totals {
   uint64_t started, done, failed, requests, bytes, srv_done, srv_bytes, corrupt;
   uint64_t fail_connect, fail_reset, fail_closed;
+  int last_fail_err; /* of the highest worker with one */
   uint64_t lat[MIX_LAT_BUCKETS];
 };
 
@@ -139,6 +136,9 @@ static void sum(const struct mix *cm, const struct mix *sm, unsigned k, struct t
     t->fail_connect += ld(&c->fail_connect);
     t->fail_reset += ld(&c->fail_reset);
     t->fail_closed += ld(&c->fail_closed);
+    if (atomic_load_explicit(&c->last_fail_err, memory_order_relaxed) != 0) {
+      t->last_fail_err = atomic_load_explicit(&c->last_fail_err, memory_order_relaxed);
+    }
     t->requests += ld(&c->requests);
     t->bytes += ld(&c->bytes);
     t->corrupt += ld(&c->corrupt) + ld(&s->corrupt);
@@ -167,31 +167,6 @@ static double pct(const struct totals *t, double p)
     }
   }
   return 0;
-}
-
-static unsigned in_use(const struct inc_port *p)
-{
-  unsigned n = 0, q;
-  for (q = 0; q < p->n_queues; q++) {
-    n += rte_mempool_in_use_count(p->q[q].pool) + rte_mempool_in_use_count(p->q[q].clones);
-    if (p->q[q].large != NULL) {
-      n += rte_mempool_in_use_count(p->q[q].large);
-    }
-  }
-  return n;
-}
-
-static void drain_wire(struct inc_wire *w)
-{
-  unsigned d, q;
-  for (d = 0; d < 2; d++) {
-    for (q = 0; q < INC_DRV_MAX_QUEUES; q++) {
-      void *m = NULL;
-      while (w->rings[d][q] != NULL && rte_ring_dequeue(w->rings[d][q], &m) == 0) {
-        rte_pktmbuf_free((struct rte_mbuf *)m);
-      }
-    }
-  }
 }
 
 static int start_stack(struct inc_stack **s, void **mem, struct inc_port *port, unsigned k, const unsigned *lcores,
@@ -251,6 +226,7 @@ int main(int argc, char **argv)
   struct totals t, last;
   double t0, tl, last_change;
   uint64_t last_progress = 0;
+  unsigned base_a, base_b; /* mbufs out of the pools before the stacks start */
   int rc = 0, stalled = 0;
 
   if (parse(argc, argv, &o) != 0) {
@@ -333,6 +309,8 @@ int main(int argc, char **argv)
          "delay %u us seed %" PRIu64 "; %.0f s\n",
          k, o.w_short, o.w_rr, o.w_bulk, o.sessions, o.req, o.rr_count, o.bulk, o.loss, o.dup, o.reorder,
          o.delay_us, o.seed, o.duration);
+  base_a = inc_port_mbufs_in_use(&pa);
+  base_b = inc_port_mbufs_in_use(&pb);
   if ((rc = start_stack(&ss, &smem, &pb, k, lc + k, 0xc6120002u, &scb)) != 0 ||
       (rc = start_stack(&cs, &cmem, &pa, k, lc, 0xc6120001u, &ccb)) != 0) {
     fprintf(stderr, "inc-stress: the stacks did not start (%d)\n", rc);
@@ -397,6 +375,9 @@ int main(int argc, char **argv)
     printf("  sessions: %" PRIu64 " started, %" PRIu64 " completed, %" PRIu64 " failed (%" PRIu64 " connect, %" PRIu64
            " reset, %" PRIu64 " closed early); server verified %" PRIu64 "\n",
            t.started, t.done, t.failed, t.fail_connect, t.fail_reset, t.fail_closed, t.srv_done);
+    if (t.last_fail_err != 0) {
+      printf("  last failure: %s (%d)\n", strerror(-t.last_fail_err), t.last_fail_err);
+    }
     printf("  requests: %" PRIu64 " verified responses; bytes verified by the server: %" PRIu64 "\n", t.requests,
            t.srv_bytes);
     printf("  latency (request out -> response in): p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n", pct(&t, 0.5),
@@ -408,9 +389,17 @@ int main(int argc, char **argv)
   }
   inc_stack_stop(cs);
   inc_stack_stop(ss);
-  drain_wire(&wire);
+  inc_wire_drain(&wire); /* frames in flight when the stacks stopped */
   {
-    unsigned ua = in_use(&pa), ub = in_use(&pb);
+    unsigned ea = inc_port_mbufs_in_use(&pa), eb = inc_port_mbufs_in_use(&pb);
+    unsigned ua = ea > base_a ? ea - base_a : 0, ub = eb > base_b ? eb - base_b : 0;
+    for (i = 0; i < 2 * k; i++) { /* the workers are joined: their counters are final */
+      const struct inc_netif_counters *l = mix_link_of(i < k ? &cm : &sm, i % k);
+      printf("  %s core %u link: frames out %" PRIu64 " in %" PRIu64 ", tx no mbuf %" PRIu64 ", tx dropped %" PRIu64
+             ", rx no mbuf %" PRIu64 ", rx bad checksum %" PRIu64 "\n",
+             i < k ? "client" : "server", i % k, l->tx_packets, l->rx_frames, l->tx_nomem, l->tx_dropped, l->rx_nomem,
+             l->rx_bad_l4_cksum);
+    }
     printf("  pools: %u mbufs not back (client port), %u (server port)\n", ua, ub);
     if (stalled) {
       printf("inc-stress: FAILED: no progress for %.0f s\n", o.stall);

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "lwip/tcp.h"
-#include "stack_priv.h" /* inc__tcp_connect, inc__flow_track_listener: the raw level until the public API */
+#include "inception/addr.h"
+#include "inception/raw.h"
 
 #define MIX_MAGIC 0x58434e49u /* "INCX" */
 #define HDR_LEN 20u
@@ -18,7 +18,7 @@
 enum { KIND_SHORT = 1, KIND_RR = 2, KIND_BULK = 3 };
 
 struct sess { /* a client session */
-  struct tcp_pcb *pcb;
+  struct inc_raw_conn *conn; /* NULL once closed or released */
   struct mix_worker *mw;
   int active;
   uint32_t kind, id, count, size, seq;
@@ -29,7 +29,7 @@ struct sess { /* a client session */
 };
 
 struct sconn { /* a server connection */
-  struct tcp_pcb *pcb;
+  struct inc_raw_conn *conn; /* NULL while free */
   struct mix_worker *mw;
   struct sconn *next_free;
   uint8_t h[HDR_LEN];
@@ -48,7 +48,9 @@ struct mix_worker {
   struct sess *sess;       /* client: cfg.sessions_per_worker */
   struct sconn *conns;     /* server: SERVER_CONNS */
   struct sconn *free_conns;
-  struct tcp_pcb *listener;
+  struct inc_raw_conn *listener; /* server */
+  struct inc_addr server;        /* client: where sessions connect */
+  struct inc_netif_counters link; /* the netif's counters at worker_stop */
   uint8_t scratch[SCRATCH];
 } __attribute__((aligned(64)));
 
@@ -105,16 +107,11 @@ uint64_t mix_lat_bucket_ns(unsigned b)
 static void sess_end(struct sess *s, int ok)
 {
   struct mix_worker *mw = s->mw;
-  if (s->pcb != NULL) {
-    tcp_arg(s->pcb, NULL);
-    tcp_recv(s->pcb, NULL);
-    tcp_sent(s->pcb, NULL);
-    tcp_err(s->pcb, NULL);
-    tcp_poll(s->pcb, NULL, 0);
-    if (tcp_close(s->pcb) != ERR_OK) {
-      tcp_abort(s->pcb);
-    }
-    s->pcb = NULL;
+  if (s->conn != NULL) {
+    /* FIN after the queued data (every received byte was reported
+     * consumed, so no RST); no callback of it runs again */
+    inc_raw_tcp_close(s->conn);
+    s->conn = NULL;
   }
   s->active = 0;
   add(ok ? &mw->c.done : &mw->c.failed, 1);
@@ -138,102 +135,94 @@ static void client_send(struct sess *s)
   struct mix_worker *mw = s->mw;
   while (s->out_off < s->out_len) {
     uint64_t left = s->out_len - s->out_off;
-    uint32_t n = tcp_sndbuf(s->pcb);
-    err_t err;
+    long room = inc_raw_tcp_sndbuf(s->conn), put;
+    uint32_t n;
+    if (room <= 0) {
+      break; /* the sent or poll callback retries */
+    }
+    n = room < (long)SCRATCH ? (uint32_t)room : SCRATCH;
     if (n > left) {
       n = (uint32_t)left;
     }
-    if (n > SCRATCH) {
-      n = SCRATCH;
-    }
-    if (n == 0 || tcp_sndqueuelen(s->pcb) + 4 >= TCP_SND_QUEUELEN) {
-      break;
-    }
     fill_out(s, mw->scratch, s->out_off, n);
-    err = tcp_write(s->pcb, mw->scratch, (u16_t)n, TCP_WRITE_FLAG_COPY | (n < left ? TCP_WRITE_FLAG_MORE : 0));
-    if (err == ERR_MEM) {
-      break; /* the sent or poll callback retries */
+    put = inc_raw_tcp_write(s->conn, mw->scratch, n, n < left ? INC_RAW_WRITE_MORE : 0);
+    if (put == -EAGAIN) {
+      break; /* no segment or memory now: the sent or poll callback retries */
     }
-    if (err != ERR_OK) {
+    if (put < 0) {
       sess_end(s, 0);
       return;
     }
-    s->out_off += n;
+    s->out_off += (uint64_t)put;
+    if ((uint32_t)put < n) {
+      break;
+    }
   }
-  tcp_output(s->pcb);
+  inc_raw_tcp_output(s->conn);
   if (s->kind == KIND_BULK && s->out_off == s->out_len) {
     add(&mw->c.bytes, s->size);
     sess_end(s, 1); /* the server verifies the whole stream at our FIN */
   }
 }
 
-static err_t c_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+static void c_sent(void *arg, struct inc_raw_conn *c, uint32_t len)
 {
-  (void)pcb;
+  (void)c;
   (void)len;
-  if (arg != NULL) {
-    client_send((struct sess *)arg);
-  }
-  return ERR_OK;
+  client_send((struct sess *)arg);
 }
 
-static err_t c_poll(void *arg, struct tcp_pcb *pcb)
+static void c_poll(void *arg, struct inc_raw_conn *c)
 {
-  return c_sent(arg, pcb, 0);
+  (void)c;
+  client_send((struct sess *)arg);
 }
 
-static void c_err(void *arg, err_t err)
+static void c_err(void *arg, struct inc_raw_conn *c, int err)
 {
   struct sess *s = (struct sess *)arg;
-  (void)err;
-  if (s == NULL) {
-    return;
-  }
-  s->pcb = NULL; /* lwIP freed it */
+  (void)c;
+  s->conn = NULL; /* the stack released it */
   if (atomic_load_explicit(&s->mw->m->stopping, memory_order_relaxed)) {
     s->active = 0;
     return;
   }
-  add(&s->mw->c.fail_reset, 1);
+  /* a RST answering the SYN is a refused connect; any other end is a reset */
+  add(err == -ECONNREFUSED ? &s->mw->c.fail_connect : &s->mw->c.fail_reset, 1);
+  atomic_store_explicit(&s->mw->c.last_fail_err, err, memory_order_relaxed);
   sess_end(s, 0);
 }
 
-static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+static void c_recv(void *arg, struct inc_raw_conn *c, struct inc_buf *b)
 {
   struct sess *s = (struct sess *)arg;
-  struct mix_worker *mw;
-  const struct pbuf *q;
-  (void)err;
-  if (s == NULL) {
-    if (p != NULL) {
-      tcp_recved(pcb, p->tot_len);
-      pbuf_free(p);
-    }
-    return ERR_OK;
-  }
-  mw = s->mw;
-  if (p == NULL) { /* the server closed before we were done */
+  struct mix_worker *mw = s->mw;
+  const struct inc_buf *q;
+  if (b == NULL) { /* the server closed before we were done */
     if (atomic_load_explicit(&mw->m->stopping, memory_order_relaxed)) {
       s->active = 0; /* cut short by the end of the run: not a failure */
-      return ERR_OK;
+      inc_raw_tcp_close(c);
+      s->conn = NULL;
+      return;
     }
     add(&mw->c.fail_closed, 1);
     sess_end(s, 0);
-    return ERR_OK;
+    return;
   }
-  for (q = p; q != NULL; q = q->next) {
-    const uint8_t *b = (const uint8_t *)q->payload;
-    u16_t i;
-    for (i = 0; i < q->len; i++) {
-      if (s->kind == KIND_BULK || s->seq >= s->count || b[i] != pat(s->id | RESP_TAG, s->seq, s->in_off)) {
+  /* consumed now (the bytes are verified below, from b): a close in the
+   * middle of the chain then sends a FIN, not a RST */
+  inc_raw_tcp_recved(c, inc_buf_total(b));
+  for (q = b; q != NULL; q = inc_buf_next(q)) {
+    const uint8_t *d = (const uint8_t *)inc_buf_data(q);
+    size_t i, len = inc_buf_len(q);
+    for (i = 0; i < len; i++) {
+      if (s->kind == KIND_BULK || s->seq >= s->count || d[i] != pat(s->id | RESP_TAG, s->seq, s->in_off)) {
         add(&mw->c.corrupt, 1);
-        tcp_recved(pcb, p->tot_len);
-        pbuf_free(p);
-        tcp_arg(pcb, NULL);
-        tcp_abort(pcb);
-        s->pcb = NULL;
+        inc_buf_free(b);
+        inc_raw_tcp_abort(c);
+        s->conn = NULL;
         sess_end(s, 0);
-        return ERR_ABRT;
+        return;
       }
       if (++s->in_off == s->size) { /* a whole response */
         add(&mw->c.lat[lat_bucket(now_ns() - s->t0)], 1);
@@ -248,35 +237,34 @@ static err_t c_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
           s->t0 = now_ns();
           client_send(s);
           if (!s->active) {
-            tcp_recved(pcb, p->tot_len);
-            pbuf_free(p);
-            return ERR_OK;
+            inc_buf_free(b);
+            return;
           }
         }
       }
     }
   }
-  tcp_recved(pcb, p->tot_len);
-  pbuf_free(p);
+  inc_buf_free(b);
   if (s->seq == s->count && s->active) {
     sess_end(s, 1);
   }
-  return ERR_OK;
 }
 
-static err_t c_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+static void c_connected(void *arg, struct inc_raw_conn *c)
 {
   struct sess *s = (struct sess *)arg;
-  (void)pcb;
-  if (err != ERR_OK) {
-    add(&s->mw->c.fail_connect, 1);
-    sess_end(s, 0);
-    return err;
-  }
+  (void)c;
   s->t0 = now_ns();
   client_send(s);
-  return ERR_OK;
 }
+
+static const struct inc_raw_tcp_ops client_ops = {
+    .connected = c_connected,
+    .recv = c_recv,
+    .sent = c_sent,
+    .error = c_err,
+    .poll = c_poll,
+};
 
 static uint64_t rnd(struct mix_worker *mw)
 {
@@ -286,12 +274,11 @@ static uint64_t rnd(struct mix_worker *mw)
   return mw->rng;
 }
 
-static int session_start(struct mix_worker *mw, struct sess *s)
+static int session_start(struct inc_worker *w, struct mix_worker *mw, struct sess *s)
 {
   const struct mix_config *cfg = &mw->m->cfg;
   unsigned total = cfg->weight_short + cfg->weight_rr + cfg->weight_bulk;
   unsigned r = (unsigned)(rnd(mw) % (total ? total : 1));
-  ip_addr_t server;
   int rc;
 
   memset(s, 0, sizeof(*s));
@@ -312,47 +299,37 @@ static int session_start(struct mix_worker *mw, struct sess *s)
   }
   s->out_hdr = 1;
   s->out_len = HDR_LEN + (uint64_t)s->size;
-  s->pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
-  if (s->pcb == NULL) {
-    return -ENOMEM;
-  }
   s->active = 1;
   add(&mw->c.started, 1);
-  tcp_arg(s->pcb, s);
-  tcp_recv(s->pcb, c_recv);
-  tcp_sent(s->pcb, c_sent);
-  tcp_err(s->pcb, c_err);
-  tcp_poll(s->pcb, c_poll, 1);
-  tcp_nagle_disable(s->pcb);
-  ip_addr_set_ip4_u32_val(server, cfg->server_ip4);
-  rc = inc__tcp_connect(inc_worker_self(), s->pcb, &server, cfg->port, c_connected);
+  /* an ephemeral port whose replies hash to this worker; the SYN leaves at
+   * the end of this loop iteration */
+  rc = inc_raw_tcp_connect(w, NULL, 0, &mw->server, cfg->port, &client_ops, s, &s->conn);
   if (rc != 0) {
+    s->conn = NULL;
     add(&mw->c.fail_connect, 1);
+    atomic_store_explicit(&mw->c.last_fail_err, rc, memory_order_relaxed);
     sess_end(s, 0);
+    return rc;
   }
-  return rc;
+  inc_raw_tcp_nodelay(s->conn, 1);
+  return 0;
 }
 
 /* ---- server ---------------------------------------------------------------- */
 
+static const struct inc_raw_tcp_ops server_ops;
+
 static void sconn_free(struct sconn *c)
 {
   struct mix_worker *mw = c->mw;
-  c->pcb = NULL;
+  c->conn = NULL;
   c->next_free = mw->free_conns;
   mw->free_conns = c;
 }
 
 static void server_close(struct sconn *c)
 {
-  tcp_arg(c->pcb, NULL);
-  tcp_recv(c->pcb, NULL);
-  tcp_sent(c->pcb, NULL);
-  tcp_err(c->pcb, NULL);
-  tcp_poll(c->pcb, NULL, 0);
-  if (tcp_close(c->pcb) != ERR_OK) {
-    tcp_abort(c->pcb);
-  }
+  inc_raw_tcp_close(c->conn); /* FIN after the queued responses */
   sconn_free(c);
 }
 
@@ -360,52 +337,49 @@ static void server_send(struct sconn *c)
 {
   struct mix_worker *mw = c->mw;
   while (c->resp_off < c->resp_len) {
-    uint32_t n = tcp_sndbuf(c->pcb), k;
+    long room = inc_raw_tcp_sndbuf(c->conn), put;
     uint64_t left = c->resp_len - c->resp_off;
-    err_t err;
+    uint32_t n, k;
+    if (room <= 0) {
+      break;
+    }
+    n = room < (long)SCRATCH ? (uint32_t)room : SCRATCH;
     if (n > left) {
       n = (uint32_t)left;
-    }
-    if (n > SCRATCH) {
-      n = SCRATCH;
-    }
-    if (n == 0) {
-      break;
     }
     for (k = 0; k < n; k++) {
       mw->scratch[k] = pat(c->id | RESP_TAG, c->resp_seq, c->resp_off + k);
     }
-    err = tcp_write(c->pcb, mw->scratch, (u16_t)n, TCP_WRITE_FLAG_COPY);
-    if (err != ERR_OK) {
-      break; /* ERR_MEM: sent/poll retries */
+    put = inc_raw_tcp_write(c->conn, mw->scratch, n, 0);
+    if (put <= 0) {
+      break; /* -EAGAIN: sent/poll retries */
     }
-    c->resp_off += n;
+    c->resp_off += (uint64_t)put;
+    if ((uint32_t)put < n) {
+      break;
+    }
   }
-  tcp_output(c->pcb);
+  inc_raw_tcp_output(c->conn);
 }
 
-static err_t s_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+static void s_sent(void *arg, struct inc_raw_conn *c, uint32_t len)
 {
-  (void)pcb;
+  (void)c;
   (void)len;
-  if (arg != NULL) {
-    server_send((struct sconn *)arg);
-  }
-  return ERR_OK;
+  server_send((struct sconn *)arg);
 }
 
-static err_t s_poll(void *arg, struct tcp_pcb *pcb)
+static void s_poll(void *arg, struct inc_raw_conn *c)
 {
-  return s_sent(arg, pcb, 0);
+  (void)c;
+  server_send((struct sconn *)arg);
 }
 
-static void s_err(void *arg, err_t err)
+static void s_err(void *arg, struct inc_raw_conn *c, int err)
 {
-  struct sconn *c = (struct sconn *)arg;
+  (void)c;
   (void)err;
-  if (c != NULL) {
-    sconn_free(c); /* lwIP freed the pcb (a client that failed counts it) */
-  }
+  sconn_free((struct sconn *)arg); /* the stack released it (a client that failed counts it) */
 }
 
 static int server_byte(struct sconn *c, uint8_t b)
@@ -444,74 +418,65 @@ static int server_byte(struct sconn *c, uint8_t b)
   return 0;
 }
 
-static err_t s_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+static void s_recv(void *arg, struct inc_raw_conn *conn, struct inc_buf *b)
 {
   struct sconn *c = (struct sconn *)arg;
-  struct mix_worker *mw;
-  const struct pbuf *q;
-  (void)err;
-  if (c == NULL) {
-    if (p != NULL) {
-      tcp_recved(pcb, p->tot_len);
-      pbuf_free(p);
-    }
-    return ERR_OK;
-  }
-  mw = c->mw;
-  if (p == NULL) { /* the client's FIN: the session must be whole */
+  struct mix_worker *mw = c->mw;
+  const struct inc_buf *q;
+  size_t total;
+  if (b == NULL) { /* the client's FIN: the session must be whole */
     if (c->hoff == HDR_LEN && c->seq == c->count && c->in_off == 0) {
       add(&mw->c.srv_done, 1);
     } else if (!atomic_load_explicit(&mw->m->stopping, memory_order_relaxed)) {
       add(&mw->c.corrupt, 1);
     }
     server_close(c);
-    return ERR_OK;
+    return;
   }
-  for (q = p; q != NULL; q = q->next) {
-    const uint8_t *b = (const uint8_t *)q->payload;
-    u16_t i;
-    for (i = 0; i < q->len; i++) {
-      if (server_byte(c, b[i]) != 0) {
+  total = inc_buf_total(b);
+  inc_raw_tcp_recved(conn, total);
+  for (q = b; q != NULL; q = inc_buf_next(q)) {
+    const uint8_t *d = (const uint8_t *)inc_buf_data(q);
+    size_t i, len = inc_buf_len(q);
+    for (i = 0; i < len; i++) {
+      if (server_byte(c, d[i]) != 0) {
         add(&mw->c.corrupt, 1);
-        tcp_recved(pcb, p->tot_len);
-        pbuf_free(p);
-        tcp_arg(pcb, NULL);
-        tcp_abort(pcb);
+        inc_buf_free(b);
+        inc_raw_tcp_abort(conn);
         sconn_free(c);
-        return ERR_ABRT;
+        return;
       }
     }
   }
-  add(&mw->c.srv_bytes, p->tot_len);
-  tcp_recved(pcb, p->tot_len);
-  pbuf_free(p);
-  return ERR_OK;
+  add(&mw->c.srv_bytes, total);
+  inc_buf_free(b);
 }
 
-static err_t s_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+static int s_accept(void *arg, struct inc_raw_conn *listener, struct inc_raw_conn *conn)
 {
   struct mix_worker *mw = (struct mix_worker *)arg;
   struct sconn *c = mw->free_conns;
-  if (err != ERR_OK || pcb == NULL) {
-    return ERR_VAL;
-  }
+  (void)listener;
   if (c == NULL) {
-    tcp_abort(pcb);
-    return ERR_ABRT;
+    return -ENOMEM; /* the stack resets it */
   }
   mw->free_conns = c->next_free;
   memset(c, 0, sizeof(*c));
   c->mw = mw;
-  c->pcb = pcb;
-  tcp_arg(pcb, c);
-  tcp_recv(pcb, s_recv);
-  tcp_sent(pcb, s_sent);
-  tcp_err(pcb, s_err);
-  tcp_poll(pcb, s_poll, 1);
-  tcp_nagle_disable(pcb);
+  c->conn = conn;
+  inc_raw_tcp_set(conn, &server_ops, c);
+  inc_raw_tcp_nodelay(conn, 1);
   add(&mw->c.srv_accepted, 1);
-  return ERR_OK;
+  return 0;
 }
+
+static const struct inc_raw_tcp_ops server_ops = {
+    .accept = s_accept,
+    .recv = s_recv,
+    .sent = s_sent,
+    .error = s_err,
+    .poll = s_poll,
+};
 
 /* ---- worker callbacks ------------------------------------------------------- */
 
@@ -520,16 +485,10 @@ static void on_start(struct inc_worker *w, void *arg)
   struct mix *m = (struct mix *)arg;
   struct mix_worker *mw = &m->w[inc_worker_index(w)];
   if (m->server) {
-    struct tcp_pcb *l = tcp_new_ip_type(IPADDR_TYPE_V4);
-    if (l != NULL && tcp_bind(l, IP4_ADDR_ANY, m->cfg.port) == ERR_OK) {
-      inc__flow_track_listener(w, l);
-      mw->listener = tcp_listen_with_backlog(l, 255);
-      if (mw->listener != NULL) {
-        tcp_arg(mw->listener, mw);
-        tcp_accept(mw->listener, s_accept);
-      }
-    }
-    if (mw->listener == NULL) {
+    /* every worker listens: the one that receives a SYN owns the connection */
+    struct inc_addr any4 = inc_addr_ip4(0, 0, 0, 0);
+    if (inc_raw_tcp_listen(w, &any4, m->cfg.port, 255, &server_ops, mw, &mw->listener) != 0) {
+      mw->listener = NULL;
       add(&mw->c.corrupt, 1); /* reported: the server could not listen */
     }
   }
@@ -546,7 +505,7 @@ static int on_poll(struct inc_worker *w, void *arg)
   }
   for (i = 0; i < m->cfg.sessions_per_worker && started < 8; i++) {
     if (!mw->sess[i].active) {
-      session_start(mw, &mw->sess[i]);
+      session_start(w, mw, &mw->sess[i]);
       started++;
     }
   }
@@ -559,26 +518,28 @@ static void on_stop(struct inc_worker *w, void *arg)
   struct mix_worker *mw = &m->w[inc_worker_index(w)];
   unsigned i;
   atomic_store(&m->stopping, 1);
+  inc_worker_netif_counters(w, 0, &mw->link);
   if (mw->sess != NULL) {
     for (i = 0; i < m->cfg.sessions_per_worker; i++) {
       struct sess *s = &mw->sess[i];
-      if (s->active && s->pcb != NULL) {
-        tcp_arg(s->pcb, NULL);
-        tcp_abort(s->pcb);
-        s->pcb = NULL;
+      if (s->active && s->conn != NULL) {
+        inc_raw_tcp_abort(s->conn);
+        s->conn = NULL;
       }
       s->active = 0;
     }
   }
   if (mw->conns != NULL) {
     for (i = 0; i < SERVER_CONNS; i++) {
-      if (mw->conns[i].pcb != NULL) {
-        tcp_arg(mw->conns[i].pcb, NULL);
-        tcp_abort(mw->conns[i].pcb);
-        mw->conns[i].pcb = NULL;
+      if (mw->conns[i].conn != NULL) {
+        inc_raw_tcp_abort(mw->conns[i].conn);
+        mw->conns[i].conn = NULL;
       }
     }
   }
+  /* the listener, and the raw API's state of this worker */
+  inc_raw_worker_fini(w);
+  mw->listener = NULL;
 }
 
 int mix_init(struct mix *m, const struct mix_config *cfg, unsigned workers, int server,
@@ -600,6 +561,9 @@ int mix_init(struct mix *m, const struct mix_config *cfg, unsigned workers, int 
     mw->m = m;
     mw->index = i;
     mw->rng = (cfg->seed + 1) * 0x9e3779b97f4a7c15ULL + i;
+    memset(&mw->server, 0, sizeof(mw->server));
+    mw->server.family = INC_AF_INET;
+    mw->server.u.v4 = cfg->server_ip4;
     if (server) {
       mw->conns = calloc(SERVER_CONNS, sizeof(*mw->conns));
       if (mw->conns == NULL) {
@@ -643,4 +607,9 @@ void mix_fini(struct mix *m)
 const struct mix_counters *mix_counters_of(const struct mix *m, unsigned i)
 {
   return &m->w[i].c;
+}
+
+const struct inc_netif_counters *mix_link_of(const struct mix *m, unsigned i)
+{
+  return &m->w[i].link;
 }

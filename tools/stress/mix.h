@@ -11,7 +11,7 @@
  * A session starts with a 16-byte header (magic, kind, id, count, size).
  * Payload byte i of request/response seq of session id is a function of
  * (id, seq, i), so a byte from another stream or out of place is caught.
- * Runs on the workers with their lwIP instances (raw API).
+ * Runs on the workers, with the per-core raw API (inception/raw.h) only.
  */
 #ifndef INC_STRESS_MIX_H
 #define INC_STRESS_MIX_H
@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "inception/netif_counters.h"
 #include "inception/stack.h"
 
 #ifdef __cplusplus
@@ -43,6 +44,7 @@ struct mix_config {
 struct mix_counters {
   _Atomic uint64_t started, done, failed;   /* client sessions */
   _Atomic uint64_t fail_connect, fail_reset, fail_closed; /* why: connect refused/no port, RST/abort, early FIN */
+  _Atomic int last_fail_err;               /* negative errno of the latest failed session (0: none) */
   _Atomic uint64_t requests, bytes;        /* verified responses / bytes (client) */
   _Atomic uint64_t srv_accepted, srv_done, srv_bytes; /* server side, verified */
   _Atomic uint64_t corrupt;                /* wrong bytes, lengths or headers, either side */
@@ -68,6 +70,10 @@ void mix_fini(struct mix *m);
 
 /* Counters of worker i (any thread). */
 const struct mix_counters *mix_counters_of(const struct mix *m, unsigned i);
+
+/* Link counters of worker i's netif, as it stopped (read them after
+ * inc_stack_stop() has returned: the worker wrote them in worker_stop). */
+const struct inc_netif_counters *mix_link_of(const struct mix *m, unsigned i);
 
 /* Latency of histogram bucket b, in nanoseconds (its upper bound). */
 uint64_t mix_lat_bucket_ns(unsigned b);
