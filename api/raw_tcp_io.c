@@ -72,6 +72,12 @@ long inc_raw_tcp_write(struct inc_raw_conn *c, const void *data, size_t len, uns
     st->nocopy_end = pcb->snd_lbb; /* after the last byte queued */
     st->flags |= INC__RT_NOCOPY;
   }
+  if (!(flags & INC_RAW_WRITE_MORE) && tcp_input_pcb != pcb) {
+    /* outside lwIP's input for this pcb (which sends when the callbacks
+     * return), nothing else would send it before a timer: send now (no
+     * memory: lwIP retries from its timers) */
+    (void)tcp_output(pcb);
+  }
   return (long)done;
 }
 

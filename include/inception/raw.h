@@ -229,8 +229,10 @@ int inc_raw_tcp_set(struct inc_raw_conn *c, const struct inc_raw_tcp_ops *ops, v
 
 /**
  * Queues up to len bytes of data for sending (as many as the send buffer and
- * queue take now); inc_raw_tcp_output() or the end of this worker's loop
- * iteration sends them.
+ * queue take now) and sends what the windows allow: at once, or, inside a
+ * callback of c that lwIP's input runs (recv, sent, connected, accept), when
+ * that callback returns. With INC_RAW_WRITE_MORE the data waits for the next
+ * write without it, inc_raw_tcp_output(), or the stack's timers.
  * Thread: c's worker.
  * Ownership: copied unless INC_RAW_WRITE_NOCOPY; with it, the bytes queued
  *   are referenced and must stay unchanged until they are acknowledged
@@ -246,7 +248,7 @@ int inc_raw_tcp_set(struct inc_raw_conn *c, const struct inc_raw_tcp_ops *ops, v
 long inc_raw_tcp_write(struct inc_raw_conn *c, const void *data, size_t len, unsigned flags);
 
 /**
- * Sends what is queued now (instead of at the end of the loop iteration).
+ * Sends what is queued now (after writes with INC_RAW_WRITE_MORE).
  * Thread: c's worker. Ownership: none. RCU: none.
  * Returns: 0; -ENOTCONN; -ENOMEM (retried later by the stack); -EPERM.
  */

@@ -18,7 +18,9 @@
 #include <rte_mempool.h>
 
 #include "inception/filter.h"
+#include "inception/netif_counters.h"
 #include "inception/raw.h"
+#include "inception/stack.h"
 #include "inception/stack_call.h"
 #include "stack_env.h"
 #include "wire_pair.h"
@@ -976,6 +978,90 @@ TEST(ApiRaw, DISABLED_ZeroCopyEcho_OverALossyWire) {
   o.ba.loss_pct = 1;
   o.ba.seed = 4;
   zero_copy_echo(o);
+}
+
+// A write outside every callback of its connection (here: from a call run on
+// the worker) is sent inside the call, not by a timer later: the worker's
+// netif has built the frames before inc_raw_tcp_write() returns.
+struct Sink {
+  std::vector<uint8_t> data = std::vector<uint8_t>(8192);
+  std::atomic<size_t> got{0};
+  std::atomic<int> fin{0};
+  inc_raw_conn* listeners[kMaxW]{};
+};
+
+const inc_raw_tcp_ops kSinkOps = {
+    [](void*, inc_raw_conn*, inc_raw_conn*) { return 0; },
+    nullptr,
+    [](void* arg, inc_raw_conn* c, inc_buf* b) {
+      auto* k = static_cast<Sink*>(arg);
+      if (b == nullptr) {
+        k->fin.store(1);
+        inc_raw_tcp_close(c);
+        return;
+      }
+      size_t n = inc_buf_total(b), at = k->got.load(std::memory_order_relaxed);
+      EXPECT_LE(at + n, k->data.size());
+      if (at + n <= k->data.size()) inc_buf_copy(b, 0, k->data.data() + at, n);
+      EXPECT_EQ(inc_raw_tcp_recved(c, n), 0);
+      inc_buf_free(b);
+      k->got.store(at + n, std::memory_order_release);
+    },
+    nullptr, nullptr, nullptr, nullptr};
+
+struct Writer {
+  inc_raw_conn* conn = nullptr;
+  std::atomic<int> connected{0}, released{0}, err{0};
+};
+
+const inc_raw_tcp_ops kWriterOps = {
+    nullptr,
+    [](void* arg, inc_raw_conn*) { static_cast<Writer*>(arg)->connected.store(1); },
+    nullptr,
+    nullptr,
+    [](void* arg, inc_raw_conn*, int err) { static_cast<Writer*>(arg)->err.store(err); },
+    nullptr,
+    [](void* arg) { static_cast<Writer*>(arg)->released.fetch_add(1); }};
+
+uint64_t frame_bytes_built(const inc_netif_counters& c) {
+  return c.tx_small_copied + c.tx_payload_copied + c.tx_payload_ref;
+}
+
+TEST(ApiRaw, WriteOutsideCallbacks_IsSentInsideTheCall_NotByATimer) {
+  Pair p;
+  ASSERT_EQ(p.start(2), "");
+  Sink sink;
+  ASSERT_EQ(inc_raw_tcp_listen_all(p.sb, p.epb, nullptr, 5002, 0, &kSinkOps, &sink, sink.listeners), 0);
+  Writer wr;
+  inc_addr dst = v4(kB);
+  ASSERT_EQ(on_worker(p.epa, 0, [&](inc_worker* w) {
+              return inc_raw_tcp_connect(w, nullptr, 0, &dst, 5002, &kWriterOps, &wr, &wr.conn);
+            }),
+            0);
+  ASSERT_TRUE(wait_for([&] { return wr.connected.load() == 1 || wr.err.load() != 0; }));
+  ASSERT_EQ(wr.connected.load(), 1) << wr.err.load();
+
+  std::vector<uint8_t> out(3000);
+  for (size_t i = 0; i < out.size(); i++) out[i] = uint8_t(i * 13 + 5);
+  uint64_t built = 0;
+  ASSERT_EQ(on_worker(p.epa, 0, [&](inc_worker* w) {
+              inc_netif_counters before{}, after{};
+              if (inc_raw_tcp_nodelay(wr.conn, 1) != 0) return -4;  // no Nagle wait for the short last segment
+              if (inc_worker_netif_counters(w, 0, &before) != 0) return -1;
+              long n = inc_raw_tcp_write(wr.conn, out.data(), out.size(), 0);
+              if (inc_worker_netif_counters(w, 0, &after) != 0) return -2;
+              built = frame_bytes_built(after) - frame_bytes_built(before);
+              return n == long(out.size()) ? 0 : -3;
+            }),
+            0);
+  EXPECT_GE(built, out.size()) << "the data waited in lwIP's queue: only a timer would send it";
+
+  ASSERT_TRUE(wait_for([&] { return sink.got.load(std::memory_order_acquire) >= out.size(); }));
+  EXPECT_EQ(sink.got.load(), out.size());
+  EXPECT_EQ(std::memcmp(sink.data.data(), out.data(), out.size()), 0);
+  ASSERT_EQ(on_worker(p.epa, 0, [&](inc_worker*) { return inc_raw_tcp_close(wr.conn); }), 0);
+  ASSERT_TRUE(wait_for([&] { return wr.released.load() == 1 && sink.fin.load() == 1; }));
+  EXPECT_EQ(inc_raw_tcp_close_all(p.sb, p.epb, sink.listeners), 0);
 }
 
 TEST(ApiRaw, ConnectToAHostThatNeverAnswers_TimesOut) {

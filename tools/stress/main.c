@@ -114,7 +114,7 @@ static double now_s(void)
 
 struct totals {
   uint64_t started, done, failed, requests, bytes, srv_done, srv_bytes, corrupt;
-  uint64_t fail_connect, fail_reset, fail_closed;
+  uint64_t fail_connect, fail_reset, fail_closed, connect_deferred;
   int last_fail_err; /* of the highest worker with one */
   uint64_t lat[MIX_LAT_BUCKETS];
 };
@@ -136,6 +136,7 @@ static void sum(const struct mix *cm, const struct mix *sm, unsigned k, struct t
     t->fail_connect += ld(&c->fail_connect);
     t->fail_reset += ld(&c->fail_reset);
     t->fail_closed += ld(&c->fail_closed);
+    t->connect_deferred += ld(&c->connect_deferred);
     if (atomic_load_explicit(&c->last_fail_err, memory_order_relaxed) != 0) {
       t->last_fail_err = atomic_load_explicit(&c->last_fail_err, memory_order_relaxed);
     }
@@ -375,6 +376,10 @@ int main(int argc, char **argv)
     printf("  sessions: %" PRIu64 " started, %" PRIu64 " completed, %" PRIu64 " failed (%" PRIu64 " connect, %" PRIu64
            " reset, %" PRIu64 " closed early); server verified %" PRIu64 "\n",
            t.started, t.done, t.failed, t.fail_connect, t.fail_reset, t.fail_closed, t.srv_done);
+    if (t.connect_deferred != 0) {
+      printf("  connects deferred: %" PRIu64 " (-ENOMEM: the client's pools were short; each retried later)\n",
+             t.connect_deferred);
+    }
     if (t.last_fail_err != 0) {
       printf("  last failure: %s (%d)\n", strerror(-t.last_fail_err), t.last_fail_err);
     }

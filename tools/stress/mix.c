@@ -299,11 +299,18 @@ static int session_start(struct inc_worker *w, struct mix_worker *mw, struct ses
   }
   s->out_hdr = 1;
   s->out_len = HDR_LEN + (uint64_t)s->size;
-  s->active = 1;
-  add(&mw->c.started, 1);
   /* an ephemeral port whose replies hash to this worker; the SYN leaves at
    * the end of this loop iteration */
   rc = inc_raw_tcp_connect(w, NULL, 0, &mw->server, cfg->port, &client_ops, s, &s->conn);
+  if (rc == -ENOMEM) {
+    /* the stack's pools are short (data in flight on a loaded machine): a
+     * clean refusal, not a failed session; the slot starts again later */
+    s->conn = NULL;
+    add(&mw->c.connect_deferred, 1);
+    return rc;
+  }
+  s->active = 1;
+  add(&mw->c.started, 1);
   if (rc != 0) {
     s->conn = NULL;
     add(&mw->c.fail_connect, 1);
@@ -505,7 +512,9 @@ static int on_poll(struct inc_worker *w, void *arg)
   }
   for (i = 0; i < m->cfg.sessions_per_worker && started < 8; i++) {
     if (!mw->sess[i].active) {
-      session_start(w, mw, &mw->sess[i]);
+      if (session_start(w, mw, &mw->sess[i]) == -ENOMEM) {
+        break; /* no memory now: try again next iteration */
+      }
       started++;
     }
   }

@@ -45,6 +45,7 @@ struct mix_counters {
   _Atomic uint64_t started, done, failed;   /* client sessions */
   _Atomic uint64_t fail_connect, fail_reset, fail_closed; /* why: connect refused/no port, RST/abort, early FIN */
   _Atomic int last_fail_err;               /* negative errno of the latest failed session (0: none) */
+  _Atomic uint64_t connect_deferred;       /* connects that got -ENOMEM (pools short): retried later */
   _Atomic uint64_t requests, bytes;        /* verified responses / bytes (client) */
   _Atomic uint64_t srv_accepted, srv_done, srv_bytes; /* server side, verified */
   _Atomic uint64_t corrupt;                /* wrong bytes, lengths or headers, either side */
