@@ -11,6 +11,7 @@
 #ifndef INC_DRIVERS_CKSUM_PRIV_H
 #define INC_DRIVERS_CKSUM_PRIV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct rte_mbuf;
@@ -18,6 +19,11 @@ struct rte_mbuf;
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The one's-complement sum of len bytes at buf, folded to 16 bits, not
+ * complemented: the same value as DPDK's rte_raw_cksum() (in its byte order,
+ * 0 only for all-zero data), several times faster on more than a few words. */
+uint16_t inc__cksum_raw(const void *buf, size_t len);
 
 /* The one's-complement sum (folded to 16 bits, not complemented, in the
  * byte order of rte_raw_cksum()) of len bytes of chain m from offset off.

@@ -49,7 +49,7 @@ static int l4_cksum_ok(const struct rte_mbuf *m, const uint8_t *src, const uint8
   if (inc__cksum_mbuf(m, l4_off, l4_len, &data) != 0) {
     return 0;
   }
-  sum = (uint32_t)rte_raw_cksum(ph, alen == 4 ? 12 : 40) + data;
+  sum = (uint32_t)inc__cksum_raw(ph, alen == 4 ? 12 : 40) + data;
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   return sum == 0xffff;
@@ -69,7 +69,7 @@ static enum verdict ip_cksum(struct inc_netif *nif, const struct rte_mbuf *m, co
     return f == RTE_MBUF_F_RX_IP_CKSUM_GOOD ? OK : BAD_IP_CKSUM;
   }
   nif->cnt.rx_cksum_sw++;
-  return rte_raw_cksum(ip, ihl) == 0xffff ? OK : BAD_IP_CKSUM;
+  return inc__cksum_raw(ip, ihl) == 0xffff ? OK : BAD_IP_CKSUM;
 }
 
 /* TCP: the PMD's verdict or software (lwIP does not check TCP on this netif).

@@ -243,7 +243,7 @@ static void fix_cksums(struct inc_netif *nif, struct rte_mbuf *m, const struct h
       m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
       hwc = 1;
     } else {
-      ip->hdr_checksum = rte_ipv4_cksum(ip);
+      ip->hdr_checksum = (uint16_t)~inc__cksum_raw(ip, rte_ipv4_hdr_len(ip)); /* rte_ipv4_cksum() */
       sw = 1;
     }
   } else if (h->v6) {

@@ -95,7 +95,7 @@ int inc__port_ok(struct inc_worker *w, const ip_addr_t *local, const ip_addr_t *
     memcpy(t.src, ip_2_ip6(remote)->addr, 16);
     memcpy(t.dst, ip_2_ip6(local)->addr, 16);
   }
-  return inc_rss_queue(&port->rss, inc_rss_hash(port->rss.key, port->rss.key_len, &t)) == w->index;
+  return inc_rss_queue(&port->rss, inc_rss_conf_hash(&port->rss, &t)) == w->index;
 }
 
 static int tcp_port_ok(void *ctx, const struct tcp_pcb *pcb, uint16_t port)

@@ -47,6 +47,23 @@
 #define INC_LWIP_MAX_TCP 1024 /* TCP connections per instance */
 #endif
 #define MEMP_NUM_TCP_PCB INC_LWIP_MAX_TCP
+/* At most this many pcbs per instance in TIME-WAIT: a new pcb first frees
+ * the oldest (upstream-patches/0008), as lwIP does anyway when the pcb pool
+ * is empty. Every new connection walks lwIP's TIME-WAIT list about three
+ * times (tcp_alloc(), tcp_bind(), tcp_pcb_remove() of the oldest); with
+ * the whole pool in TIME-WAIT those walks took ~40% of a short connection's
+ * time. Trade-off (RFC 9293 3.6.1 asks for 2 MSL): above ~1 closed
+ * connection per second per core, TIME-WAIT lasts less than 2 MSL, so a
+ * retransmitted FIN whose ACK was lost gets a RST (the peer's LAST-ACK ends
+ * either way), and the TIME-WAIT pcb no longer keeps its 4-tuple from
+ * being reused: inc__tcp_connect() cycles through the 16,384 ephemeral
+ * ports (stack_priv.h), so an active open reuses a port only after the
+ * range has wrapped, not sooner than with the pool's 1,024. A server that
+ * must keep every TIME-WAIT for 2 MSL sets it to INC_LWIP_MAX_TCP. */
+#ifndef INC_LWIP_MAX_TIME_WAIT
+#define INC_LWIP_MAX_TIME_WAIT 128
+#endif
+#define TCP_TIME_WAIT_MAX_PCBS INC_LWIP_MAX_TIME_WAIT
 #define MEMP_NUM_TCP_PCB_LISTEN 32
 #define MEMP_NUM_UDP_PCB 32
 #define MEMP_NUM_RAW_PCB 4
@@ -139,7 +156,12 @@
 
 /* ---- checksums: in software here; drivers/ turns offloads on per port -- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
-#define LWIP_CHECKSUM_ON_COPY 1
+/* Off: tcp_write() would sum every byte it copies into a segment, for
+ * tcp_output_segment() to use only when lwIP computes the TCP checksum, and
+ * drivers/ always takes that over (netif_setup.c clears
+ * NETIF_CHECKSUM_GEN_TCP): the sum was computed and thrown away (~390
+ * instructions per 64-byte request and response). */
+#define LWIP_CHECKSUM_ON_COPY 0
 
 /* ---- statistics: per instance, read by Inception's counters ---------- */
 #define LWIP_STATS 1
