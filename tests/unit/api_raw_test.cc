@@ -957,20 +957,16 @@ TEST(ApiRaw, ZeroCopyEcho_ReceivedBuffersWrittenBackByReference) {
 
 // Disabled: with 1% loss, the echo's receive window is held nearly closed (it
 // opens only as echoed bytes are acknowledged) while out-of-order segments
-// wait in the ooseq queue. lwIP 2.1.3's sender overruns that window after an
-// ACK that advances lastack without updating the window (the window stays
-// relative to snd_wl2, tcp_output() counts it from lastack), and its receiver
-// queued the first out-of-order segment untrimmed, then asserted "tcp_receive:
-// ooseq tcplen > rcv_wnd" when the hole was filled (once in ~60 runs):
-// upstream-patches/0006 (tests/unit/lwip_tcp_ooseq_test.cc). Still open: with
-// it, the sender's persist timer asserted "Can't split segment into length 0"
-// once in 25 runs (tcp_slowtmr's tcp_split_unsent_seg(pcb, (u16_t)snd_wnd):
-// a scaled send window of a multiple of 64 KiB, the only way to split 0).
-// Clamping that split to 0xffff (tried, not applied) only turned it into a
-// stall: 2 runs in 134 with one echo connection not released after 120 s
-// ("released 7"), probably the same state (persist timer running, unsent
-// head not sent although the send window is 64 KiB or more): not found yet.
-// Run with --gtest_also_run_disabled_tests to reproduce.
+// wait in the ooseq queue. Two lwIP 2.1.3 assertions it hit are fixed:
+// "tcp_receive: ooseq tcplen > rcv_wnd" (upstream-patches/0006,
+// lwip_tcp_ooseq_test) and the persist timer's "Can't split segment into
+// length 0" (upstream-patches/0007, lwip_tcp_persist_test). Still open, about
+// once in 200 runs: one echo connection stalls ("released 7"). The one state
+// caught (an instrumented lwIP, before 0007): a sender with nothing in
+// flight whose unsent head starts 696 bytes after lastack (snd_nxt 16 KiB
+// further): bytes the peer never acknowledged are on neither queue, and the
+// peer, whose window is fully open, waits for them. Not found yet. Run with
+// --gtest_also_run_disabled_tests to reproduce.
 TEST(ApiRaw, DISABLED_ZeroCopyEcho_OverALossyWire) {
   drvtest::WireOpts o;
   o.ab.loss_pct = 1;
