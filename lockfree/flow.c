@@ -367,6 +367,7 @@ void inc_flow_stats_get(const struct inc_flow_table *t, struct inc_flow_stats *o
     out->retired_batches += __atomic_load_n(&fc->batches, __ATOMIC_RELAXED);
     out->reclaimed += __atomic_load_n(&fc->reclaimed, __ATOMIC_RELAXED);
     out->index_overflows += __atomic_load_n(&fc->ix_overflows, __ATOMIC_RELAXED);
+    out->index_handoffs += __atomic_load_n(&fc->ix_handoffs, __ATOMIC_RELAXED);
     struct inc_pool_stats ps;
     inc_pool_stats_get(fc->pool, &ps);
     out->entries_in_use += ps.in_use;

@@ -116,6 +116,8 @@ struct inc_flow_stats {
   uint64_t reclaimed; /**< entries back in their pool after a grace period */
   uint64_t entries_in_use; /**< entries out of the pools: in the table or awaiting reclamation */
   uint64_t index_overflows; /**< inserts whose index line was full (their lookups ask the cds_lfht) */
+  uint64_t index_handoffs;  /**< entries removed by another core before their insert had put
+                                 them in the index (the inserter then retired them) */
 };
 
 struct inc_flow_table;
