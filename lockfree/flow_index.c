@@ -179,15 +179,6 @@ static int inc__flow_ix_lookup(struct inc_flow_table *t, const struct inc_flow_k
   return -ENOENT;
 }
 
-int inc_flow_lookup_hashed(struct inc_flow_table *t, const struct inc_flow_key *key,
-                           uint32_t hash) {
-  return inc__flow_ix_lookup(t, key, hash);
-}
-
-int inc_flow_lookup(struct inc_flow_table *t, const struct inc_flow_key *key) {
-  return inc__flow_ix_lookup(t, key, inc__flow_ix_hash(t, key));
-}
-
 /* Pass 3 of one key: compare, or settle by the single-key path. */
 static inline int inc__flow_burst_finish(struct inc_flow_table *t, const struct inc_flow_key *key,
                                          const struct inc__flow_ixline *line, uint32_t hash,
@@ -201,6 +192,22 @@ static inline int inc__flow_burst_finish(struct inc_flow_table *t, const struct 
   if (cand != 0 || __atomic_load_n(&line->overflow, __ATOMIC_RELAXED) != 0)
     return inc__flow_ix_lookup(t, key, hash);
   return -ENOENT;
+}
+
+/* One key, without prefetching: the same three steps as a burst. */
+static inline int inc__flow_lookup_one(struct inc_flow_table *t, const struct inc_flow_key *key,
+                                       uint32_t hash) {
+  const struct inc__flow_ixline *line = inc__flow_ix_line(t, hash);
+  return inc__flow_burst_finish(t, key, line, hash, inc__flow_ix_first(line, hash));
+}
+
+int inc_flow_lookup_hashed(struct inc_flow_table *t, const struct inc_flow_key *key,
+                           uint32_t hash) {
+  return inc__flow_lookup_one(t, key, hash);
+}
+
+int inc_flow_lookup(struct inc_flow_table *t, const struct inc_flow_key *key) {
+  return inc__flow_lookup_one(t, key, inc__flow_ix_hash(t, key));
 }
 
 unsigned inc_flow_lookup_burst(struct inc_flow_table *t, const struct inc_flow_key *keys,
