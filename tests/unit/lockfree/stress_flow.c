@@ -12,7 +12,7 @@
  * Options: readers look up in bursts (inc_flow_lookup_burst); "contested"
  * keys that every writer inserts and removes at random, so that a remove
  * often meets an insert of the same key still under way on another core; a
- * narrow hash (1024 values) that fills index lines and makes unequal keys
+ * narrow hash (64 values) that fills index lines and makes unequal keys
  * share a hash, so lookups fall back to the cds_lfht. At the end, with every
  * thread stopped, single, burst and cds_lfht-only lookups must agree on every
  * key ever used.
@@ -52,7 +52,7 @@ static uint16_t lf_flow_owner(unsigned writer, unsigned i, unsigned cores) {
 #define LF_CONTESTED 0xfffeu
 
 static uint32_t lf_flow_narrow_hash(const struct inc_flow_key *k, uint64_t seed) {
-  return inc_flow_hash(k, seed) & 0x3ffu;
+  return inc_flow_hash(k, seed) & 0x3fu;
 }
 
 struct flow_ctx {
