@@ -124,7 +124,7 @@ struct inc_flow_table;
 
 /**
  * Bytes of caller memory a table with this configuration needs (the table,
- * every core's entry pool and the lookup index: about 96 bytes per entry of
+ * every core's entry pool and the lookup index: 96 to 128 bytes per entry of
  * capacity; cds_lfht's buckets are allocated by liburcu).
  * Thread: any. Returns: the size, or 0 if cfg is invalid.
  */
