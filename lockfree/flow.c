@@ -17,62 +17,20 @@
  * call_rcu per INC_FLOW_RETIRE_BATCH removals, and a reader never sees an
  * entry reused while it may still hold it (it is an online QSBR reader until
  * its next quiescent state, which the grace period waits for).
+ *
+ * Lookups go through the lookup index first (flow_index.c, in the table's
+ * memory after the pools); insert and remove keep it in step with the
+ * cds_lfht, which stays the authoritative table.
  */
 #include <errno.h>
 #include <string.h>
 
-#include <urcu-qsbr.h>
-#include <urcu/rculfhash.h>
-
 #include "flow_priv.h"
 #include "inception/pool.h"
 #include "inception/rcu.h"
-#include "lf_priv.h"
-
-#define INC__FLOW_NIL UINT32_MAX
-
-struct inc__flow_entry {
-  struct cds_lfht_node node;
-  struct inc_flow_key key;
-  uint16_t owner;
-  uint16_t home;         /* core whose pool it came from */
-  uint32_t retire_next;  /* global index (home * entries_per_core + i) or NIL */
-} __attribute__((aligned(INC_LF_CACHELINE)));
-
-_Static_assert(sizeof(struct inc__flow_entry) == INC_LF_CACHELINE, "one line per entry");
-
-/* A batch of removed entries waiting for a grace period. */
-struct inc__flow_batch {
-  struct rcu_head rcu;
-  struct inc_flow_table *t;
-  struct inc__flow_core *core;
-  uint32_t head;  /* first entry (global index), NIL-terminated by retire_next */
-  uint32_t count;
-  uint32_t busy;  /* 1 from submission until the callback is done with it */
-};
-
-struct inc__flow_core {
-  struct inc__owner owner;
-  struct inc_pool *pool;
-  uint32_t open_head; /* the open batch: entries removed, not yet submitted */
-  uint32_t open_count;
-  uint64_t inserted, removed, exists, no_memory, batches; /* core-written */
-  uint64_t reclaimed; /* written by callbacks (atomic add) */
-  struct inc__flow_batch batch[INC_FLOW_RETIRE_SLOTS];
-} __attribute__((aligned(INC_LF_CACHELINE)));
-
-struct inc_flow_table {
-  struct cds_lfht *ht;
-  inc_flow_hash_fn hash;
-  uint64_t seed;
-  unsigned cores;
-  unsigned entries_per_core;
-  int auto_resize;
-  struct inc__flow_core *core;
-} __attribute__((aligned(INC_LF_CACHELINE)));
 
 struct inc__flow_layout {
-  size_t off_core, off_pools, pool_bytes, total;
+  size_t off_core, off_pools, pool_bytes, off_ix, ix_lines, total;
   unsigned init_buckets;
 };
 
@@ -101,7 +59,12 @@ static int inc__flow_layout(const struct inc_flow_config *cfg, struct inc__flow_
     return -EINVAL;
   l->off_core = inc__align_up(sizeof(struct inc_flow_table), INC_LF_CACHELINE);
   l->off_pools = l->off_core + cfg->cores * sizeof(struct inc__flow_core);
-  l->total = l->off_pools + cfg->cores * l->pool_bytes;
+  l->off_ix = l->off_pools + cfg->cores * l->pool_bytes;
+  l->ix_lines = inc__flow_ix_lines((uint64_t)cfg->cores * cfg->entries_per_core);
+  l->total = l->off_ix + l->ix_lines * sizeof(struct inc__flow_ixline);
+  /* Slots name entries by their 64-byte line offset from the table in 32 bits. */
+  if (l->total / INC_LF_CACHELINE > UINT32_MAX)
+    return -EINVAL;
   return 0;
 }
 
@@ -141,6 +104,9 @@ int inc_flow_table_init(struct inc_flow_table **out, void *mem, size_t len,
   t->entries_per_core = cfg->entries_per_core;
   t->auto_resize = cfg->auto_resize != 0;
   t->core = (struct inc__flow_core *)(base + l.off_core);
+  t->ix = (struct inc__flow_ixline *)(base + l.off_ix);
+  t->ix_mask = (uint32_t)(l.ix_lines - 1);
+  memset(t->ix, 0, l.ix_lines * sizeof(struct inc__flow_ixline));
   inc__flow_pool_cfg(cfg->entries_per_core, &pc);
   for (unsigned c = 0; c < cfg->cores; c++) {
     struct inc__flow_core *fc = &t->core[c];
@@ -192,11 +158,6 @@ int inc_flow_core_bind(struct inc_flow_table *t, unsigned core) {
   return inc_pool_bind(t->core[core].pool);
 }
 
-static inline void inc__flow_count(uint64_t *c) {
-  /* Core-written counter, read by inc_flow_stats anywhere: relaxed. */
-  __atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
-}
-
 static inline uint32_t inc__flow_gindex(const struct inc_flow_table *t,
                                         const struct inc__flow_entry *e) {
   return e->home * t->entries_per_core + (uint32_t)inc_pool_index(t->core[e->home].pool, e);
@@ -227,9 +188,12 @@ int inc_flow_insert(struct inc_flow_table *t, unsigned core, const struct inc_fl
   cds_lfht_node_init(&e->node);
   e->key = *key;
   e->owner = owner;
-  e->home = (uint16_t)core;
+  e->home = (uint8_t)core;
+  /* Relaxed: lookups reach the entry only through the publications below
+   * (cds_lfht's, and the release CAS of its index slot). */
+  __atomic_store_n(&e->ix, INC__FLOW_IX_NONE, __ATOMIC_RELAXED);
   e->retire_next = INC__FLOW_NIL;
-  const unsigned long hash = t->hash(key, t->seed);
+  const uint32_t hash = t->hash(key, t->seed);
   /* cds_lfht_add_unique publishes the node inside liburcu, invisible to
    * TSan: pairs with the acquire in inc__flow_match. */
   INC_TSAN_RELEASE(e);
@@ -242,12 +206,13 @@ int inc_flow_insert(struct inc_flow_table *t, unsigned core, const struct inc_fl
     inc__flow_count(&fc->exists);
     return -EEXIST;
   }
+  inc__flow_ix_place(t, core, e, hash);
   inc__flow_count(&fc->inserted);
   return 0;
 }
 
-int inc_flow_lookup_hashed(struct inc_flow_table *t, const struct inc_flow_key *key,
-                           uint32_t hash) {
+int inc__flow_lfht_lookup(struct inc_flow_table *t, const struct inc_flow_key *key,
+                          uint32_t hash) {
   struct cds_lfht_iter it;
 
   /* No rcu_read_lock(): with QSBR an online thread is always in a read-side
@@ -258,29 +223,8 @@ int inc_flow_lookup_hashed(struct inc_flow_table *t, const struct inc_flow_key *
   return node != NULL ? caa_container_of(node, struct inc__flow_entry, node)->owner : -ENOENT;
 }
 
-int inc_flow_lookup(struct inc_flow_table *t, const struct inc_flow_key *key) {
-  return inc_flow_lookup_hashed(t, key, t->hash(key, t->seed));
-}
-
-#define INC__FLOW_BURST 32
-
-unsigned inc_flow_lookup_burst(struct inc_flow_table *t, const struct inc_flow_key *keys,
-                               unsigned n, int *owners) {
-  uint32_t hash[INC__FLOW_BURST];
-  unsigned found = 0;
-
-  for (unsigned base = 0; base < n; base += INC__FLOW_BURST) {
-    const unsigned m = n - base < INC__FLOW_BURST ? n - base : INC__FLOW_BURST;
-    /* Hashes first: the walks below then depend on nothing but their own
-     * loads, and consecutive ones can be in flight together. */
-    for (unsigned i = 0; i < m; i++)
-      hash[i] = t->hash(&keys[base + i], t->seed);
-    for (unsigned i = 0; i < m; i++) {
-      owners[base + i] = inc_flow_lookup_hashed(t, &keys[base + i], hash[i]);
-      found += owners[base + i] >= 0;
-    }
-  }
-  return found;
+int inc_flow_lookup_lfht(struct inc_flow_table *t, const struct inc_flow_key *key) {
+  return inc__flow_lfht_lookup(t, key, t->hash(key, t->seed));
 }
 
 static void inc__flow_reclaim_cb(struct rcu_head *head) {
@@ -343,8 +287,9 @@ int inc_flow_remove(struct inc_flow_table *t, unsigned core, const struct inc_fl
   struct inc__flow_core *fc = &t->core[core];
   INC_LF_ASSERT_OWNER(&fc->owner, "inc_flow_remove");
 
+  const uint32_t hash = t->hash(key, t->seed);
   rcu_read_lock();
-  cds_lfht_lookup(t->ht, t->hash(key, t->seed), inc__flow_match, key, &it);
+  cds_lfht_lookup(t->ht, hash, inc__flow_match, key, &it);
   struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
   int rc = node != NULL ? cds_lfht_del(t->ht, node) : -ENOENT;
   rcu_read_unlock();
@@ -352,13 +297,21 @@ int inc_flow_remove(struct inc_flow_table *t, unsigned core, const struct inc_fl
     return -ENOENT; /* absent, or another thread's del won */
 
   struct inc__flow_entry *e = caa_container_of(node, struct inc__flow_entry, node);
+  inc__flow_count(&fc->removed);
+  /* Out of the index first: an entry is retired only once no slot names it
+   * (its inserter retires it if it has not placed it yet). */
+  if (inc__flow_ix_unplace(t, e, hash))
+    inc__flow_retire(t, fc, e);
+  return 0;
+}
+
+void inc__flow_retire(struct inc_flow_table *t, struct inc__flow_core *fc,
+                      struct inc__flow_entry *e) {
   e->retire_next = fc->open_head;
   fc->open_head = inc__flow_gindex(t, e);
   fc->open_count++;
-  inc__flow_count(&fc->removed);
   if (fc->open_count >= INC_FLOW_RETIRE_BATCH)
     inc__flow_submit(t, fc);
-  return 0;
 }
 
 unsigned inc_flow_reclaim(struct inc_flow_table *t, unsigned core) {
@@ -413,6 +366,8 @@ void inc_flow_stats_get(const struct inc_flow_table *t, struct inc_flow_stats *o
     out->no_memory += __atomic_load_n(&fc->no_memory, __ATOMIC_RELAXED);
     out->retired_batches += __atomic_load_n(&fc->batches, __ATOMIC_RELAXED);
     out->reclaimed += __atomic_load_n(&fc->reclaimed, __ATOMIC_RELAXED);
+    out->index_overflows += __atomic_load_n(&fc->ix_overflows, __ATOMIC_RELAXED);
+    out->index_handoffs += __atomic_load_n(&fc->ix_handoffs, __ATOMIC_RELAXED);
     struct inc_pool_stats ps;
     inc_pool_stats_get(fc->pool, &ps);
     out->entries_in_use += ps.in_use;

@@ -16,6 +16,14 @@
  * init, so insert and remove never touch the heap (cds_lfht itself allocates
  * bucket arrays when it resizes, in its own worker thread).
  *
+ * Lookups go through a lookup index first (one 64-byte line per 2 entries of
+ * capacity, in the caller's memory, see INC_FLOW_INDEX_LOAD): the key's hash
+ * names a line, the line names the entry, the entry's key is compared, so a
+ * lookup makes two dependent memory accesses instead of cds_lfht's chain, and
+ * a burst lookup prefetches them for all its keys. Keys that find their line
+ * full (about 1 in 1,500 at full capacity with a good hash) are looked up in
+ * the cds_lfht, which stays the authoritative table.
+ *
  * Keys are plain bytes: build them with inc_flow_key_v4()/_v6() so that the
  * unused bytes are zero. Addresses are in network byte order (as on the wire),
  * ports in host byte order (as lwIP's pcbs hold them).
@@ -107,13 +115,17 @@ struct inc_flow_stats {
   uint64_t retired_batches; /**< batches handed to call_rcu */
   uint64_t reclaimed; /**< entries back in their pool after a grace period */
   uint64_t entries_in_use; /**< entries out of the pools: in the table or awaiting reclamation */
+  uint64_t index_overflows; /**< inserts whose index line was full (their lookups ask the cds_lfht) */
+  uint64_t index_handoffs;  /**< entries removed by another core before their insert had put
+                                 them in the index (the inserter then retired them) */
 };
 
 struct inc_flow_table;
 
 /**
- * Bytes of caller memory a table with this configuration needs (the table and
- * every core's entry pool; cds_lfht's buckets are allocated by liburcu).
+ * Bytes of caller memory a table with this configuration needs (the table,
+ * every core's entry pool and the lookup index: 96 to 128 bytes per entry of
+ * capacity; cds_lfht's buckets are allocated by liburcu).
  * Thread: any. Returns: the size, or 0 if cfg is invalid.
  */
 size_t inc_flow_table_footprint(const struct inc_flow_config *cfg);
@@ -157,10 +169,14 @@ int inc_flow_insert(struct inc_flow_table *t, unsigned core, const struct inc_fl
                     uint16_t owner);
 
 /**
- * The owner core of key.
+ * The owner core of key: its index line, then its entry (two dependent
+ * loads), or the cds_lfht when the line has overflowed. A key inserted or
+ * removed concurrently may be found or not; after its insert (remove) has
+ * returned, it is found (not found) by lookups that happen after that.
  * Thread: any registered, online thread. Lock-free, no write to shared memory.
- * RCU: the caller must be an online QSBR reader; the result is a copy, so no
- *   reference outlives the call.
+ * RCU: the caller must be an online QSBR reader (entries are read in place;
+ *   they are reclaimed only after a grace period); the result is a copy, so
+ *   no reference outlives the call.
  * Returns: the owner (>= 0), or -ENOENT.
  */
 int inc_flow_lookup(struct inc_flow_table *t, const struct inc_flow_key *key);
@@ -175,14 +191,26 @@ int inc_flow_lookup_hashed(struct inc_flow_table *t, const struct inc_flow_key *
                            uint32_t hash);
 
 /**
- * Looks up n keys (a receive burst): hashes them all first, then walks the
- * table for each, so that the CPU overlaps the cache misses of neighbouring
- * lookups (about 1.4x faster than one at a time on a 1M-entry table here).
+ * Looks up n keys (a receive burst), with the same answers as n calls of
+ * inc_flow_lookup. Keys go in groups of 32: all hashed and their index lines
+ * prefetched, then every line scanned and its entry prefetched, then the keys
+ * compared, so that the cache and TLB misses of a group overlap instead of
+ * following one another (see docs/lockfree.md for the figures).
  * Thread, RCU: as inc_flow_lookup.
- * Returns: how many keys were found; owners[i] is key i's owner or -ENOENT.
+ * Ownership: keys and owners are the caller's; owners has room for n.
+ * Returns: how many keys were found (0..n); owners[i] is key i's owner or
+ *   -ENOENT.
  */
 unsigned inc_flow_lookup_burst(struct inc_flow_table *t, const struct inc_flow_key *keys,
                                unsigned n, int *owners);
+
+/**
+ * The owner core of key from the cds_lfht alone, bypassing the lookup index:
+ * the authoritative answer, at the cost of cds_lfht's chain of dependent
+ * loads. For validation and benchmarks; the packet path uses inc_flow_lookup.
+ * Thread, RCU, Returns: as inc_flow_lookup.
+ */
+int inc_flow_lookup_lfht(struct inc_flow_table *t, const struct inc_flow_key *key);
 
 /** The table's hash of key (its hash function and seed). Thread: any. */
 uint32_t inc_flow_table_hash(const struct inc_flow_table *t, const struct inc_flow_key *key);

@@ -51,6 +51,17 @@
 #define INC_FLOW_RETIRE_SLOTS 8
 #endif
 
+/** Flow-table index load: the lookup index (flow_index.c) gets one 64-byte
+ *  line of 7 slots per this many entries of the table's capacity (cores x
+ *  entries_per_core), rounded up to a power of two: 64 / this many bytes per
+ *  entry, up to twice that after rounding. At 2 a full table has 1-2 entries
+ *  per line on average, and about 1 entry in 1,500 (2 per line) to 1 in
+ *  87,000 (1 per line) overflows its line (then its lookups go to the
+ *  cds_lfht). */
+#ifndef INC_FLOW_INDEX_LOAD
+#define INC_FLOW_INDEX_LOAD 2
+#endif
+
 /** Largest object a pool accepts (bytes) and largest alignment. */
 #ifndef INC_POOL_OBJ_SIZE_MAX
 #define INC_POOL_OBJ_SIZE_MAX (1u << 20)

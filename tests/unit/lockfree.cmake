@@ -77,6 +77,12 @@ inc_lf_test(lockfree_validate_flow_3writers_3readers_autoresize
   COMMAND lockfree_validate_flow 3 3 20000 6000 30 0 1)
 inc_lf_test(lockfree_validate_flow_8writers_autoresize
   COMMAND lockfree_validate_flow 8 0 2000 4000 32 0 1)
+# The lookup index: burst readers, keys all writers insert and remove at once,
+# and a narrow hash (full index lines, equal hashes of unequal keys).
+inc_lf_test(lockfree_validate_flow_4writers_2burstreaders_contested_resizing
+  COMMAND lockfree_validate_flow 4 2 20000 4000 20 1 0 32 256 0)
+inc_lf_test(lockfree_validate_flow_3writers_3burstreaders_contested_narrowhash_autoresize
+  COMMAND lockfree_validate_flow 3 3 5000 2000 10 0 1 32 128 1)
 # Pools: the owner allocates, remote threads free.
 inc_lf_test(lockfree_validate_pool_3remotes
   COMMAND lockfree_validate_pool 3 512 4000000)

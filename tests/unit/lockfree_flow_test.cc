@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -195,6 +196,133 @@ TEST_F(RcuThread, LookupBurst_GivesEachKeyItsOwnerOrEnoentAcrossChunks) {
   EXPECT_EQ(inc_flow_lookup_burst(tab.t, keys.data(), 0, owners.data()), 0u);
 }
 
+// Mixed IPv4/IPv6 keys, n at a time: present, removed, never inserted.
+std::vector<inc_flow_key> MixedKeys(unsigned n) {
+  std::vector<inc_flow_key> keys(n);
+  for (unsigned i = 0; i < n; i++) {
+    if (i % 4 == 3) {
+      uint8_t la[16] = {0x20, 0x01, 0x0d, 0xb8}, ra[16] = {0x20, 0x01, 0x0d, 0xb8, 1};
+      memcpy(&la[12], &i, sizeof(i));
+      inc_flow_key_v6(&keys[i], 6, static_cast<uint16_t>(i & 1), la, 443,
+                      ra, static_cast<uint16_t>(i));
+    } else {
+      keys[i] = V4(static_cast<uint16_t>(80 + i % 3), static_cast<uint16_t>(i), 0xc6130000 + i / 7);
+    }
+  }
+  return keys;
+}
+
+TEST_F(RcuThread, LookupBurst_EqualsSingleAndLfhtLookupsForPresentRemovedAndAbsentKeys) {
+  const unsigned n = 6000;
+  Table tab(Cfg(4, 2000));
+  std::vector<inc_flow_key> keys = MixedKeys(n);
+  for (unsigned i = 0; i < n; i++) {
+    if (i % 5 != 4) {  // every fifth key is never inserted
+      ASSERT_EQ(inc_flow_insert(tab.t, i % 4, &keys[i], static_cast<uint16_t>((i / 4) % 4)), 0) << i;
+    }
+  }
+  for (unsigned i = 0; i < n; i += 3) {
+    if (i % 5 != 4) {
+      ASSERT_EQ(inc_flow_remove(tab.t, (i + 1) % 4, &keys[i]), 0) << i;
+    }
+  }
+  std::vector<int> want(n);
+  unsigned present = 0;
+  for (unsigned i = 0; i < n; i++) {
+    const bool in = i % 5 != 4 && i % 3 != 0;
+    want[i] = in ? static_cast<int>((i / 4) % 4) : -ENOENT;
+    present += in;
+    ASSERT_EQ(inc_flow_lookup_lfht(tab.t, &keys[i]), want[i]) << i;
+    ASSERT_EQ(inc_flow_lookup(tab.t, &keys[i]), want[i]) << i;
+    ASSERT_EQ(inc_flow_lookup_hashed(tab.t, &keys[i], inc_flow_table_hash(tab.t, &keys[i])), want[i]);
+  }
+  // Burst sizes across the internal group of 32, at every offset.
+  for (unsigned b : {1u, 2u, 7u, 31u, 32u, 33u, 64u, 100u, n}) {
+    std::vector<int> owners(n, 99);
+    unsigned found = 0;
+    for (unsigned i = 0; i < n; i += b) {
+      const unsigned m = n - i < b ? n - i : b;
+      found += inc_flow_lookup_burst(tab.t, &keys[i], m, &owners[i]);
+    }
+    EXPECT_EQ(found, present) << "burst " << b;
+    for (unsigned i = 0; i < n; i++) ASSERT_EQ(owners[i], want[i]) << "burst " << b << " key " << i;
+  }
+  EXPECT_EQ(inc_flow_lookup_burst(tab.t, keys.data(), 0, nullptr), 0u);
+}
+
+TEST_F(RcuThread, RemovedKeyInsertedAgain_IsFoundWithItsNewOwner) {
+  Table tab(Cfg(4, 16));
+  inc_flow_key k = V4(8080, 1);
+  for (uint16_t round = 0; round < 20; round++) {
+    const uint16_t owner = round % 4;
+    ASSERT_EQ(inc_flow_insert(tab.t, owner, &k, owner), 0);
+    int got = -1;
+    EXPECT_EQ(inc_flow_lookup(tab.t, &k), owner);
+    EXPECT_EQ(inc_flow_lookup_burst(tab.t, &k, 1, &got), 1u);
+    EXPECT_EQ(got, owner);
+    ASSERT_EQ(inc_flow_remove(tab.t, (owner + 1) % 4, &k), 0);
+    EXPECT_EQ(inc_flow_lookup(tab.t, &k), -ENOENT);
+    EXPECT_EQ(inc_flow_lookup_burst(tab.t, &k, 1, &got), 0u);
+    EXPECT_EQ(got, -ENOENT);
+    if (round % 5 == 4) {
+      for (unsigned c = 0; c < 4; c++) inc_flow_reclaim(tab.t, c);
+      inc_rcu_barrier();
+    }
+  }
+  EXPECT_EQ(tab.Stats().index_overflows, 0u);
+}
+
+uint32_t TwoValuedHash(const inc_flow_key* k, uint64_t) { return k->remote_port & 1 ? 0x77 : 0x78; }
+
+TEST_F(RcuThread, FullIndexLinesAndEqualHashes_FallBackToTheLfhtWithExactAnswers) {
+  // Two hash values: every key of a value goes to the same index line and
+  // carries the same hash, so slots hold unequal keys with the key's hash
+  // (rejected by the key comparison) and most keys overflow to the cds_lfht.
+  inc_flow_config c = Cfg(2, 200);
+  c.hash = TwoValuedHash;
+  Table tab(c);
+  const unsigned n = 300;
+  std::vector<inc_flow_key> keys;
+  for (unsigned i = 0; i < n + 40; i++) keys.push_back(V4(5, static_cast<uint16_t>(i)));
+  for (unsigned i = 0; i < n; i++) {
+    ASSERT_EQ(inc_flow_insert(tab.t, i % 2, &keys[i], static_cast<uint16_t>(i / 2 % 2)), 0);
+  }
+  // 7 slots per line, two lines: the rest overflowed.
+  EXPECT_EQ(tab.Stats().index_overflows, n - 14);
+  auto check = [&](const char* when, auto present) {
+    std::vector<int> owners(keys.size(), 99);
+    unsigned want_found = 0;
+    for (unsigned i = 0; i < keys.size(); i++) {
+      const int want = present(i) ? static_cast<int>(i / 2 % 2) : -ENOENT;
+      want_found += want >= 0;
+      ASSERT_EQ(inc_flow_lookup(tab.t, &keys[i]), want) << when << " key " << i;
+      ASSERT_EQ(inc_flow_lookup_lfht(tab.t, &keys[i]), want) << when << " key " << i;
+    }
+    EXPECT_EQ(inc_flow_lookup_burst(tab.t, keys.data(), static_cast<unsigned>(keys.size()), owners.data()),
+              want_found) << when;
+    for (unsigned i = 0; i < keys.size(); i++)
+      ASSERT_EQ(owners[i], present(i) ? static_cast<int>(i / 2 % 2) : -ENOENT) << when << " key " << i;
+  };
+  check("all inserted", [&](unsigned i) { return i < n; });
+  // Remove the keys in the slots (the first inserted) and half of the rest:
+  // freed slots are taken by new inserts while overflowed keys stay behind.
+  for (unsigned i = 0; i < n; i++) {
+    if (i < 14 || i % 2 == 0) {
+      ASSERT_EQ(inc_flow_remove(tab.t, 1, &keys[i]), 0) << i;
+    }
+  }
+  check("after removals", [&](unsigned i) { return i < n && i >= 14 && i % 2 == 1; });
+  for (unsigned i = n; i < n + 40; i++) {
+    ASSERT_EQ(inc_flow_insert(tab.t, 0, &keys[i], static_cast<uint16_t>(i / 2 % 2)), 0);
+  }
+  check("after new inserts", [&](unsigned i) { return i >= n || (i >= 14 && i % 2 == 1); });
+  // Everything out again: with the overflow counts back at zero an absent key
+  // is answered by its index line.
+  for (unsigned i = 0; i < n + 40; i++) (void)inc_flow_remove(tab.t, 0, &keys[i]);
+  check("all removed", [](unsigned) { return false; });
+  EXPECT_EQ(inc_flow_count(tab.t), 0u);
+}
+
 TEST_F(RcuThread, Insert_OfPresentKeyIsRefusedAndKeepsTheFirstOwner) {
   Table tab(Cfg(2, 8));
   inc_flow_key k = V4(443, 1000);
@@ -317,19 +445,26 @@ TEST_F(RcuThread, ExplicitResize_KeepsEveryKeyFindable) {
 struct FlowCase {
   unsigned writers, readers, stable, churn, rounds;
   int resizer, auto_resize;
+  unsigned burst = 0, contested = 0;
+  int narrow_hash = 0;
 };
 
 std::string FlowName(const ::testing::TestParamInfo<FlowCase>& i) {
-  return std::to_string(i.param.writers) + "writers_" + std::to_string(i.param.readers) +
-         "readers" + (i.param.resizer ? "_resizing" : "") + (i.param.auto_resize ? "_auto" : "");
+  const FlowCase& c = i.param;
+  return std::to_string(c.writers) + "writers_" + std::to_string(c.readers) + "readers" +
+         (c.resizer ? "_resizing" : "") + (c.auto_resize ? "_auto" : "") +
+         (c.burst > 1 ? "_burst" + std::to_string(c.burst) : "") +
+         (c.contested ? "_contested" + std::to_string(c.contested) : "") +
+         (c.narrow_hash ? "_narrowhash" : "");
 }
 
 class FlowStress : public ::testing::TestWithParam<FlowCase> {};
 
 TEST_P(FlowStress, ConcurrentChurnNeverGivesAWrongOwnerNorLosesAnEntry) {
   const FlowCase c = GetParam();
-  lf_flow_params p{c.writers, c.readers, lf_scaled(c.stable, 100), lf_scaled(c.churn, 100),
-                   c.rounds, 16, c.auto_resize, c.resizer, 60000};
+  lf_flow_params p{c.writers,   c.readers, lf_scaled(c.stable, 100), lf_scaled(c.churn, 100),
+                   c.rounds,    16,        c.auto_resize,            c.resizer,
+                   60000,       c.burst,   c.contested,              c.narrow_hash};
   lf_flow_result r;
   ASSERT_EQ(lf_stress_flow(&p, &r), 0);
   const uint64_t ops = uint64_t{p.writers} * p.churn_keys * p.rounds;
@@ -341,8 +476,18 @@ TEST_P(FlowStress, ConcurrentChurnNeverGivesAWrongOwnerNorLosesAnEntry) {
   EXPECT_EQ(r.inserts, ops);
   EXPECT_EQ(r.removes, ops);
   EXPECT_EQ(r.final_count, r.expected_count);
+  EXPECT_EQ(r.stats_inserted - r.stats_removed, r.final_count);
   EXPECT_EQ(r.stats_removed, r.stats_reclaimed);
   EXPECT_EQ(r.leaked, 0u);
+  // Single, burst and cds_lfht-only lookups agree on every key afterwards.
+  EXPECT_EQ(r.index_mismatch, 0u);
+  if (c.narrow_hash) {
+    EXPECT_GT(r.stats_index_overflows, 0u);
+  }
+  std::printf("lookups %llu, index overflows %llu, insert/remove handoffs %llu\n",
+              static_cast<unsigned long long>(r.lookups),
+              static_cast<unsigned long long>(r.stats_index_overflows),
+              static_cast<unsigned long long>(r.stats_index_handoffs));
   if (p.readers) {
     EXPECT_GT(r.lookups, 0u);
   }
@@ -357,5 +502,24 @@ INSTANTIATE_TEST_SUITE_P(Oversubscribed, FlowStress,
                                            FlowCase{3, 3, 20000, 1000, 4, 1, 0},
                                            FlowCase{0, 4, 20000, 0, 0, 1, 0}),
                          FlowName);
+
+// The lookup index under concurrent churn (2-8 threads on the machine's 2
+// cores): burst readers; contested keys, where a remove on one core meets an
+// insert of the same key still under way on another; a narrow hash that fills
+// index lines and gives unequal keys equal hashes (fallback to the cds_lfht);
+// while the table resizes, by hand or by itself.
+INSTANTIATE_TEST_SUITE_P(
+    Index, FlowStress,
+    ::testing::Values(FlowCase{1, 1, 2000, 1000, 4, 0, 1, 32, 0, 0},
+                      FlowCase{2, 2, 5000, 2000, 4, 0, 1, 32, 64, 0},
+                      FlowCase{3, 2, 2000, 1000, 3, 1, 0, 32, 16, 0},
+                      FlowCase{3, 3, 3000, 1000, 3, 1, 0, 7, 64, 1},
+                      FlowCase{6, 2, 2000, 500, 3, 0, 1, 32, 8, 0},
+                      FlowCase{8, 0, 1000, 500, 3, 0, 1, 0, 32, 1},
+                      // Two contested keys, 8 writers: removes meet inserts
+                      // that have not reached the index yet (handoffs).
+                      FlowCase{8, 0, 100, 2000, 10, 0, 1, 0, 2, 0},
+                      FlowCase{4, 2, 100, 2000, 6, 1, 0, 32, 2, 0}),
+    FlowName);
 
 }  // namespace

@@ -3,11 +3,16 @@
  * flow-table lookup, each next to DPDK's rte_ring / rte_hash and a
  * mutex-protected queue / hash table, in the same run.
  *
- *   bench-lockfree [--quick] [--runs N] [--thp] [--only spsc|mpsc|flow]
+ *   bench-lockfree [--quick] [--runs N] [--thp] [--cpu-time] [--medians]
+ *                  [--only spsc|mpsc|flow]
  *
  * --thp advises the flow table's (caller-provided) memory for transparent
  * huge pages; run with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 to give the
  * heap blocks (cds_lfht's buckets, the mutex table) the same.
+ * --cpu-time times the flow runs by the thread's CPU clock (on a loaded
+ * machine, leaves out the time the reader waited for a CPU; caches still
+ * suffer from the other work). --medians adds a row of medians under each
+ * flow row.
  *
  * DPDK's EAL runs without hugepages or devices (--no-huge --no-pci
  * --no-shconf); the benchmark threads are plain pthreads. Figures are the
@@ -31,6 +36,19 @@ void bench_pin(unsigned cpu) {
   (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+static int bench_cmp(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double bench_median(const double *v, unsigned n) {
+  double c[99];
+  for (unsigned i = 0; i < n; i++)
+    c[i] = v[i];
+  qsort(c, n, sizeof(c[0]), bench_cmp);
+  return n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+}
+
 double bench_best(const double *v, unsigned n) {
   double b = v[0];
   for (unsigned i = 1; i < n; i++)
@@ -46,7 +64,7 @@ static void bench_load(const char *when) {
 }
 
 int main(int argc, char **argv) {
-  struct bench_opts o = {5, 20000000, 2000000, 4, 10000000, 0};
+  struct bench_opts o = {5, 20000000, 2000000, 4, 10000000, 0, 0, 0};
   const char *only = NULL;
   setvbuf(stdout, NULL, _IOLBF, 0); /* rows appear as they are measured */
   for (int i = 1; i < argc; i++) {
@@ -59,12 +77,19 @@ int main(int argc, char **argv) {
       only = argv[++i];
     } else if (strcmp(argv[i], "--thp") == 0) {
       o.thp = 1;
+    } else if (strcmp(argv[i], "--cpu-time") == 0) {
+      o.cpu_time = 1;
+    } else if (strcmp(argv[i], "--medians") == 0) {
+      o.medians = 1;
     } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
       o.runs = (unsigned)atoi(argv[++i]);
       if (o.runs == 0 || o.runs > 99)
         o.runs = 5;
     } else {
-      fprintf(stderr, "usage: %s [--quick] [--runs N] [--thp] [--only spsc|mpsc|flow]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s [--quick] [--runs N] [--thp] [--cpu-time] [--medians] "
+              "[--only spsc|mpsc|flow]\n",
+              argv[0]);
       return 2;
     }
   }

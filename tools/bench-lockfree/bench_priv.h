@@ -18,12 +18,22 @@ static inline uint64_t bench_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The calling thread's CPU time (excludes time spent waiting for a CPU). */
+static inline uint64_t bench_thread_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Pins the calling thread to cpu % online cpus (no-op if that fails). */
 void bench_pin(unsigned cpu);
 
 /* Smallest of n doubles: the run least disturbed by other work on the
  * machine (the benchmark shares 2 cores with whatever else runs). */
 double bench_best(const double *v, unsigned n);
+
+/* Median of n doubles (sorts a copy). */
+double bench_median(const double *v, unsigned n);
 
 struct bench_opts {
   unsigned runs;        /* repetitions; the best is reported */
@@ -32,6 +42,8 @@ struct bench_opts {
   unsigned producers;   /* MPSC producers (more than cores: oversubscribed) */
   uint64_t lookups;     /* lookups per flow run */
   int thp;              /* advise the flow table's memory for transparent huge pages */
+  int cpu_time;         /* flow runs timed by the thread's CPU clock, not the wall clock */
+  int medians;          /* flow rows also print the median of the runs */
 };
 
 /* A queue under test: single producer, single consumer, 16-byte messages.

@@ -85,6 +85,9 @@ struct lf_flow_params {
   int auto_resize;          /* the table grows and shrinks by itself */
   int resizer;              /* a thread forcing resizes (only without auto_resize) */
   unsigned stall_ms;
+  unsigned burst;           /* readers look keys up in bursts of this many (0, 1: one by one) */
+  unsigned contested;       /* keys every writer inserts and removes at random (races) */
+  int narrow_hash;          /* a hash with 64 values: full index lines, equal hashes */
 };
 
 struct lf_flow_result {
@@ -93,7 +96,10 @@ struct lf_flow_result {
   uint64_t inserts, removes, unexpected_rc, nomem_retries, resizes;
   uint64_t final_count, expected_count;
   uint64_t stats_inserted, stats_removed, stats_reclaimed;
-  uint64_t leaked; /* entries still in use in the pools beyond the stable keys */
+  uint64_t leaked; /* entries still in use in the pools beyond the stable and contested keys */
+  uint64_t contested_present; /* contested keys in the table at the end */
+  uint64_t index_mismatch; /* at the end: keys whose lookup, burst lookup and cds_lfht lookup differ */
+  uint64_t stats_index_overflows, stats_index_handoffs;
 };
 
 int lf_stress_flow(const struct lf_flow_params *p, struct lf_flow_result *r);
