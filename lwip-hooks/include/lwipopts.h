@@ -142,6 +142,11 @@
  * sent while the persist timer runs, and a scaled window of a multiple of
  * 64 KiB makes tcp_slowtmr() assert */
 #define LWIP_TCP_PERSIST_SPLIT_WND 1
+/* a retransmission timeout merges unacked into unsent in sequence order
+ * (upstream-patches/0009): without it, a fast retransmission that a zero
+ * window held in unsent ends up behind later segments, and the connection
+ * stalls on the hole it would fill */
+#define LWIP_TCP_RTO_KEEP_ORDER 1
 #define LWIP_TCP_SACK_OUT 1
 #define LWIP_TCP_TIMESTAMPS 1
 #define LWIP_TCP_KEEPALIVE 1
