@@ -141,6 +141,14 @@ static void child_main(struct tap_peer *p, int rfd, unsigned threads, uint16_t p
     watch_main(&w); /* the harness reports it, then closes the pipe */
   }
   remove_ns(p->ns, p->tap);
+  {
+    /* the EAL's run-time directory (--file-prefix=incstress<pid>, the
+     * namespace's name): the harness removes it, unless it was killed */
+    char dir[96];
+    const char *rm[] = {"rm", "-rf", dir, NULL};
+    snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", p->ns);
+    (void)run(rm);
+  }
   _exit(rc == 0 ? 0 : 1);
 }
 
