@@ -9,13 +9,8 @@
 #include "inception/addr.h"
 #include "inception/raw.h"
 
-#define MIX_MAGIC 0x58434e49u /* "INCX" */
-#define HDR_LEN 20u
 #define SCRATCH 16384u
 #define SERVER_CONNS 4096u
-#define RESP_TAG 0x80000000u
-
-enum { KIND_SHORT = 1, KIND_RR = 2, KIND_BULK = 3 };
 
 struct sess { /* a client session */
   struct inc_raw_conn *conn; /* NULL once closed or released */
@@ -32,7 +27,7 @@ struct sconn { /* a server connection */
   struct inc_raw_conn *conn; /* NULL while free */
   struct mix_worker *mw;
   struct sconn *next_free;
-  uint8_t h[HDR_LEN];
+  uint8_t h[MIX_HDR_LEN];
   uint32_t hoff, kind, id, count, size, seq;
   uint64_t in_off;
   uint64_t resp_off, resp_len; /* response being sent */
@@ -70,7 +65,7 @@ static void add(_Atomic uint64_t *c, uint64_t n)
 }
 
 /* Payload byte i of unit seq of stream id (splitmix64 of the 8-byte block). */
-static uint8_t pat(uint32_t id, uint32_t seq, uint64_t i)
+uint8_t mix_pat(uint32_t id, uint32_t seq, uint64_t i)
 {
   uint64_t x = (((uint64_t)id << 32) | seq) + (i >> 3) * 0x9e3779b97f4a7c15ULL;
   x ^= x >> 30;
@@ -121,11 +116,11 @@ static void fill_out(struct sess *s, uint8_t *dst, uint64_t off, uint32_t n)
 {
   uint32_t k;
   for (k = 0; k < n; k++, off++) {
-    if (s->out_hdr && off < HDR_LEN) {
+    if (s->out_hdr && off < MIX_HDR_LEN) {
       uint32_t h[5] = {MIX_MAGIC, s->kind, s->id, s->count, s->size};
       dst[k] = ((const uint8_t *)h)[off];
     } else {
-      dst[k] = pat(s->id, s->seq, off - (s->out_hdr ? HDR_LEN : 0));
+      dst[k] = mix_pat(s->id, s->seq, off - (s->out_hdr ? MIX_HDR_LEN : 0));
     }
   }
 }
@@ -159,7 +154,7 @@ static void client_send(struct sess *s)
     }
   }
   inc_raw_tcp_output(s->conn);
-  if (s->kind == KIND_BULK && s->out_off == s->out_len) {
+  if (s->kind == MIX_KIND_BULK && s->out_off == s->out_len) {
     add(&mw->c.bytes, s->size);
     sess_end(s, 1); /* the server verifies the whole stream at our FIN */
   }
@@ -216,7 +211,8 @@ static void c_recv(void *arg, struct inc_raw_conn *c, struct inc_buf *b)
     const uint8_t *d = (const uint8_t *)inc_buf_data(q);
     size_t i, len = inc_buf_len(q);
     for (i = 0; i < len; i++) {
-      if (s->kind == KIND_BULK || s->seq >= s->count || d[i] != pat(s->id | RESP_TAG, s->seq, s->in_off)) {
+      if (s->kind == MIX_KIND_BULK || s->seq >= s->count ||
+          d[i] != mix_pat(s->id | MIX_RESP_TAG, s->seq, s->in_off)) {
         add(&mw->c.corrupt, 1);
         inc_buf_free(b);
         inc_raw_tcp_abort(c);
@@ -285,20 +281,20 @@ static int session_start(struct inc_worker *w, struct mix_worker *mw, struct ses
   s->mw = mw;
   s->id = ((uint32_t)mw->index << 24) | (mw->next_id++ & 0xffffffu);
   if (r < cfg->weight_short) {
-    s->kind = KIND_SHORT;
+    s->kind = MIX_KIND_SHORT;
     s->count = 1;
     s->size = cfg->req_size;
   } else if (r < cfg->weight_short + cfg->weight_rr) {
-    s->kind = KIND_RR;
+    s->kind = MIX_KIND_RR;
     s->count = cfg->rr_count;
     s->size = cfg->req_size;
   } else {
-    s->kind = KIND_BULK;
+    s->kind = MIX_KIND_BULK;
     s->count = 1;
     s->size = cfg->bulk_size;
   }
   s->out_hdr = 1;
-  s->out_len = HDR_LEN + (uint64_t)s->size;
+  s->out_len = MIX_HDR_LEN + (uint64_t)s->size;
   /* an ephemeral port whose replies hash to this worker; the SYN leaves at
    * the end of this loop iteration */
   rc = inc_raw_tcp_connect(w, NULL, 0, &mw->server, cfg->port, &client_ops, s, &s->conn);
@@ -355,7 +351,7 @@ static void server_send(struct sconn *c)
       n = (uint32_t)left;
     }
     for (k = 0; k < n; k++) {
-      mw->scratch[k] = pat(c->id | RESP_TAG, c->resp_seq, c->resp_off + k);
+      mw->scratch[k] = mix_pat(c->id | MIX_RESP_TAG, c->resp_seq, c->resp_off + k);
     }
     put = inc_raw_tcp_write(c->conn, mw->scratch, n, 0);
     if (put <= 0) {
@@ -391,12 +387,12 @@ static void s_err(void *arg, struct inc_raw_conn *c, int err)
 
 static int server_byte(struct sconn *c, uint8_t b)
 {
-  if (c->hoff < HDR_LEN) {
+  if (c->hoff < MIX_HDR_LEN) {
     c->h[c->hoff++] = b;
-    if (c->hoff == HDR_LEN) {
+    if (c->hoff == MIX_HDR_LEN) {
       uint32_t h[5];
-      memcpy(h, c->h, HDR_LEN);
-      if (h[0] != MIX_MAGIC || h[1] < KIND_SHORT || h[1] > KIND_BULK || h[3] == 0 || h[4] == 0) {
+      memcpy(h, c->h, MIX_HDR_LEN);
+      if (h[0] != MIX_MAGIC || h[1] < MIX_KIND_SHORT || h[1] > MIX_KIND_BULK || h[3] == 0 || h[4] == 0) {
         return -1;
       }
       c->kind = h[1];
@@ -406,11 +402,11 @@ static int server_byte(struct sconn *c, uint8_t b)
     }
     return 0;
   }
-  if (c->seq >= c->count || b != pat(c->id, c->seq, c->in_off)) {
+  if (c->seq >= c->count || b != mix_pat(c->id, c->seq, c->in_off)) {
     return -1;
   }
   if (++c->in_off == c->size) {
-    if (c->kind != KIND_BULK) { /* answer the request */
+    if (c->kind != MIX_KIND_BULK) { /* answer the request */
       if (c->resp_off < c->resp_len) {
         return -1; /* a client never has two requests out */
       }
@@ -432,7 +428,7 @@ static void s_recv(void *arg, struct inc_raw_conn *conn, struct inc_buf *b)
   const struct inc_buf *q;
   size_t total;
   if (b == NULL) { /* the client's FIN: the session must be whole */
-    if (c->hoff == HDR_LEN && c->seq == c->count && c->in_off == 0) {
+    if (c->hoff == MIX_HDR_LEN && c->seq == c->count && c->in_off == 0) {
       add(&mw->c.srv_done, 1);
     } else if (!atomic_load_explicit(&mw->m->stopping, memory_order_relaxed)) {
       add(&mw->c.corrupt, 1);

@@ -8,7 +8,7 @@
  *           each request's latency is measured (request out to response in)
  *   bulk    connect, `bulk` bytes one way, close; the server checks length
  *
- * A session starts with a 16-byte header (magic, kind, id, count, size).
+ * A session starts with a 20-byte header (magic, kind, id, count, size).
  * Payload byte i of request/response seq of session id is a function of
  * (id, seq, i), so a byte from another stream or out of place is caught.
  * Runs on the workers, with the per-core raw API (inception/raw.h) only.
@@ -27,6 +27,19 @@ extern "C" {
 #endif
 
 #define MIX_LAT_BUCKETS 256
+
+/* The session protocol (also spoken by the Linux server of --tap,
+ * linux_server.c): a header of five 32-bit words in host order (magic,
+ * kind, id, count, size), then `count` units of `size` bytes, byte i of unit
+ * seq being mix_pat(id, seq, i); the server answers each short/rr unit with
+ * mix_pat(id | MIX_RESP_TAG, seq, i). */
+#define MIX_MAGIC 0x58434e49u /* "INCX" */
+#define MIX_HDR_LEN 20u
+#define MIX_RESP_TAG 0x80000000u
+enum { MIX_KIND_SHORT = 1, MIX_KIND_RR = 2, MIX_KIND_BULK = 3 };
+
+/* Payload byte i of unit seq of stream id. Thread: any. */
+uint8_t mix_pat(uint32_t id, uint32_t seq, uint64_t i);
 
 struct mix_config {
   uint32_t server_ip4;     /* network byte order (client side) */
