@@ -955,19 +955,15 @@ TEST(ApiRaw, ZeroCopyEcho_ReceivedBuffersWrittenBackByReference) {
   zero_copy_echo(drvtest::WireOpts{});
 }
 
-// Disabled: with 1% loss, the echo's receive window is held nearly closed (it
-// opens only as echoed bytes are acknowledged) while out-of-order segments
-// wait in the ooseq queue. Two lwIP 2.1.3 assertions it hit are fixed:
-// "tcp_receive: ooseq tcplen > rcv_wnd" (upstream-patches/0006,
-// lwip_tcp_ooseq_test) and the persist timer's "Can't split segment into
-// length 0" (upstream-patches/0007, lwip_tcp_persist_test). Still open, about
-// once in 200 runs: one echo connection stalls ("released 7"). The one state
-// caught (an instrumented lwIP, before 0007): a sender with nothing in
-// flight whose unsent head starts 696 bytes after lastack (snd_nxt 16 KiB
-// further): bytes the peer never acknowledged are on neither queue, and the
-// peer, whose window is fully open, waits for them. Not found yet. Run with
-// --gtest_also_run_disabled_tests to reproduce.
-TEST(ApiRaw, DISABLED_ZeroCopyEcho_OverALossyWire) {
+// With 1% loss, the echo's receive window is held nearly closed (it opens
+// only as echoed bytes are acknowledged) while out-of-order segments wait in
+// the ooseq queue. It found three lwIP 2.1.3 defects, each now fixed by a
+// patch with its own deterministic test: the receiver's "ooseq tcplen >
+// rcv_wnd" assertion (upstream-patches/0006, lwip_tcp_ooseq_test), the
+// persist timer's "Can't split segment into length 0" (0007,
+// lwip_tcp_persist_test), and a stall after a fast retransmission that a zero
+// window held, then a retransmission timeout (0009, lwip_tcp_rto_order_test).
+TEST(ApiRaw, ZeroCopyEcho_OverALossyWire) {
   drvtest::WireOpts o;
   o.ab.loss_pct = 1;
   o.ab.seed = 3;
