@@ -86,9 +86,25 @@ static void axes(FILE *f, const struct inc_bench_meta *m)
 		m->cpus_used);
 }
 
-static void panel(FILE *f, const char *dir, const struct inc_bench_meta *m, const char *title, const char *ylabel,
-		  unsigned col)
+/* Whether any backend has a figure of test t (a test left out with --tests
+ * has none, and gnuplot refuses to plot a panel without a single point). */
+static int any_ran(const struct inc_bench_result *r, size_t n, unsigned t)
 {
+	for (size_t i = 0; i < n; i++)
+		if (r[i].t[t].ran && r[i].t[t].ok)
+			return 1;
+	return 0;
+}
+
+static void panel(FILE *f, const char *dir, const struct inc_bench_meta *m, const char *title, const char *ylabel,
+		  unsigned col, int has_data)
+{
+	if (!has_data) {
+		/* an empty panel that says so */
+		fprintf(f, "set title '%s (not run)'\nset ylabel '%s'\nset yrange [0:1]\n"
+			   "plot 1/0 notitle\nset yrange [0:*]\n", title, ylabel);
+		return;
+	}
 	fprintf(f, "set title '%s'\nset ylabel '%s'\nplot ", title, ylabel);
 	for (unsigned bi = 0; bi < m->nbackends; bi++)
 		fprintf(f, "%s'%s/plot-%s.dat' using 1:%u with linespoints lw 2 pt 7 title '%s'",
@@ -118,17 +134,17 @@ int inc_bench_report_plots(const char *dir, const struct inc_bench_meta *m, cons
 	fprintf(f, "set multiplot layout 2,2 title 'inc_bench %s: throughput against workers "
 		   "(shaded: oversubscribed, more workers than CPUs)'\n", m->started);
 	axes(f, m);
-	panel(f, dir, m, "connections per second (connect, 64 B request, 64 B response, close)", "conn/s", 3);
-	panel(f, dir, m, "requests per second (keep-alive, 64 B)", "req/s", 4);
-	panel(f, dir, m, "bulk, 1 connection", "Gbit/s", 5);
-	panel(f, dir, m, "bulk, K connections", "Gbit/s", 6);
+	panel(f, dir, m, "connections per second (connect, 64 B request, 64 B response, close)", "conn/s", 3, any_ran(r, n, INC_BENCH_T_CPS));
+	panel(f, dir, m, "requests per second (keep-alive, 64 B)", "req/s", 4, any_ran(r, n, INC_BENCH_T_RPS));
+	panel(f, dir, m, "bulk, 1 connection", "Gbit/s", 5, any_ran(r, n, INC_BENCH_T_BULK1));
+	panel(f, dir, m, "bulk, K connections", "Gbit/s", 6, any_ran(r, n, INC_BENCH_T_BULKK));
 	fprintf(f, "unset multiplot\n");
 	fprintf(f, "set terminal pngcairo noenhanced size 1400,600 font ',10'\nset output '%s/latency.png'\n", dir);
 	fprintf(f, "set multiplot layout 1,2 title 'inc_bench %s: request latency against workers, "
 		   "1 request in flight per client thread (shaded: oversubscribed)'\n", m->started);
 	axes(f, m);
-	panel(f, dir, m, "latency p50", "microseconds", 7);
-	panel(f, dir, m, "latency p99", "microseconds", 8);
+	panel(f, dir, m, "latency p50", "microseconds", 7, any_ran(r, n, INC_BENCH_T_LAT));
+	panel(f, dir, m, "latency p99", "microseconds", 8, any_ran(r, n, INC_BENCH_T_LAT));
 	fprintf(f, "unset multiplot\n");
 	if (fclose(f) != 0)
 		return -errno;
