@@ -83,7 +83,7 @@ void Peer::send(uint16_t port, uint8_t flags, uint32_t seq, uint32_t ack, size_t
   put32(b + 16, kLocal);
   put16(b + 10, fold(sum16(b, 20, 0)));
   uint8_t* t = b + 20;
-  put16(t, kPeerPort);
+  put16(t, from_port);
   put16(t + 2, port);
   put32(t + 4, seq);
   put32(t + 8, ack);

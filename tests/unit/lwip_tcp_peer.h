@@ -29,6 +29,7 @@ struct Segment {
 struct Peer {
   struct netif nif {};
   std::vector<std::vector<uint8_t>> sent;  // IPv4 packets lwIP sent, oldest first
+  uint16_t from_port = kPeerPort;          // the peer's port of the next segments
 
   // Adds and brings up the netif (10.0.0.1/24) of the calling thread's
   // instance; sent packets go to this peer. Fails the test on error.
@@ -36,7 +37,7 @@ struct Peer {
   // Removes the netif.
   void down();
 
-  // Sends one segment from the peer (kPeer:kPeerPort) to kLocal:port, with
+  // Sends one segment from the peer (kPeer:from_port) to kLocal:port, with
   // len bytes of payload (byte i is uint8_t(seq + i)), window field wnd and
   // TCP options opts (padded to 4 bytes). Fails the test if lwIP refuses it.
   void send(uint16_t port, uint8_t flags, uint32_t seq, uint32_t ack, size_t len, uint16_t wnd = 65535,

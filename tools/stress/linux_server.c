@@ -25,9 +25,7 @@ struct lconn {
   int fd; /* -1 while free */
   int want_out;  /* EPOLLOUT is asked for */
   struct lconn *next_free;
-  uint8_t h[MIX_HDR_LEN];
-  uint32_t hoff, kind, id, count, size, seq;
-  uint64_t in_off;
+  struct mix_srv_in in;
   uint64_t resp_off, resp_len; /* the response being sent */
   uint32_t resp_seq;
 };
@@ -56,40 +54,20 @@ static void conn_close(struct lthread *t, struct lconn *c)
   t->free_conns = c;
 }
 
-/* One received byte; -1: not what the protocol says (mix.c's server_byte). */
+/* One received byte; -1: not what the protocol says. */
 static int conn_byte(struct lconn *c, uint8_t b)
 {
-  if (c->hoff < MIX_HDR_LEN) {
-    c->h[c->hoff++] = b;
-    if (c->hoff == MIX_HDR_LEN) {
-      uint32_t h[5];
-      memcpy(h, c->h, MIX_HDR_LEN);
-      if (h[0] != MIX_MAGIC || h[1] < MIX_KIND_SHORT || h[1] > MIX_KIND_BULK || h[3] == 0 || h[4] == 0) {
-        return -1;
-      }
-      c->kind = h[1];
-      c->id = h[2];
-      c->count = h[3];
-      c->size = h[4];
+  uint32_t seq;
+  int r = mix_srv_in_byte(&c->in, b, &seq);
+  if (r == 1) { /* answer the request */
+    if (c->resp_off < c->resp_len) {
+      return -1; /* a client never has two requests out */
     }
-    return 0;
+    c->resp_seq = seq;
+    c->resp_off = 0;
+    c->resp_len = c->in.size;
   }
-  if (c->seq >= c->count || b != mix_pat(c->id, c->seq, c->in_off)) {
-    return -1;
-  }
-  if (++c->in_off == c->size) {
-    if (c->kind != MIX_KIND_BULK) { /* answer the request */
-      if (c->resp_off < c->resp_len) {
-        return -1; /* a client never has two requests out */
-      }
-      c->resp_seq = c->seq;
-      c->resp_off = 0;
-      c->resp_len = c->size;
-    }
-    c->seq++;
-    c->in_off = 0;
-  }
-  return 0;
+  return r < 0 ? -1 : 0;
 }
 
 /* Sends what it can of the response; asks for EPOLLOUT while some is left.
@@ -103,7 +81,7 @@ static int conn_send(struct lthread *t, struct lconn *c)
     uint32_t n = left < IO_BUF ? (uint32_t)left : IO_BUF, k;
     ssize_t w;
     for (k = 0; k < n; k++) {
-      t->out[k] = mix_pat(c->id | MIX_RESP_TAG, c->resp_seq, c->resp_off + k);
+      t->out[k] = mix_pat(c->in.id | MIX_RESP_TAG, c->resp_seq, c->resp_off + k);
     }
     w = send(c->fd, t->out, n, MSG_NOSIGNAL);
     if (w < 0) {
@@ -131,7 +109,7 @@ static void conn_input(struct lthread *t, struct lconn *c)
   for (;;) {
     ssize_t r = recv(c->fd, t->in, IO_BUF, 0), i;
     if (r == 0) { /* the client's FIN: the session must be whole */
-      if (c->hoff == MIX_HDR_LEN && c->seq == c->count && c->in_off == 0 && c->resp_off == c->resp_len) {
+      if (mix_srv_in_whole(&c->in) && c->resp_off == c->resp_len) {
         add(&t->sh->done, 1);
       } else if (!atomic_load_explicit(&t->sh->stopping, memory_order_relaxed)) { /* pairs with run() in main.c */
         add(&t->sh->corrupt, 1);

@@ -27,9 +27,7 @@ struct sconn { /* a server connection */
   struct inc_raw_conn *conn; /* NULL while free */
   struct mix_worker *mw;
   struct sconn *next_free;
-  uint8_t h[MIX_HDR_LEN];
-  uint32_t hoff, kind, id, count, size, seq;
-  uint64_t in_off;
+  struct mix_srv_in in;
   uint64_t resp_off, resp_len; /* response being sent */
   uint32_t resp_seq;
 };
@@ -74,6 +72,43 @@ uint8_t mix_pat(uint32_t id, uint32_t seq, uint64_t i)
   x *= 0x94d049bb133111ebULL;
   x ^= x >> 31;
   return (uint8_t)(x >> ((i & 7) * 8));
+}
+
+int mix_srv_in_byte(struct mix_srv_in *in, uint8_t b, uint32_t *answer)
+{
+  int r = 0;
+  if (in->hoff < MIX_HDR_LEN) {
+    in->h[in->hoff++] = b;
+    if (in->hoff == MIX_HDR_LEN) {
+      uint32_t h[5];
+      memcpy(h, in->h, MIX_HDR_LEN);
+      if (h[0] != MIX_MAGIC || h[1] < MIX_KIND_SHORT || h[1] > MIX_KIND_BULK || h[3] == 0 || h[4] == 0) {
+        return -1;
+      }
+      in->kind = h[1];
+      in->id = h[2];
+      in->count = h[3];
+      in->size = h[4];
+    }
+    return 0;
+  }
+  if (in->seq >= in->count || b != mix_pat(in->id, in->seq, in->in_off)) {
+    return -1;
+  }
+  if (++in->in_off == in->size) {
+    if (in->kind != MIX_KIND_BULK) {
+      *answer = in->seq;
+      r = 1;
+    }
+    in->seq++;
+    in->in_off = 0;
+  }
+  return r;
+}
+
+int mix_srv_in_whole(const struct mix_srv_in *in)
+{
+  return in->hoff == MIX_HDR_LEN && in->seq == in->count && in->in_off == 0;
 }
 
 static unsigned lat_bucket(uint64_t ns)
@@ -351,7 +386,7 @@ static void server_send(struct sconn *c)
       n = (uint32_t)left;
     }
     for (k = 0; k < n; k++) {
-      mw->scratch[k] = mix_pat(c->id | MIX_RESP_TAG, c->resp_seq, c->resp_off + k);
+      mw->scratch[k] = mix_pat(c->in.id | MIX_RESP_TAG, c->resp_seq, c->resp_off + k);
     }
     put = inc_raw_tcp_write(c->conn, mw->scratch, n, 0);
     if (put <= 0) {
@@ -387,38 +422,18 @@ static void s_err(void *arg, struct inc_raw_conn *c, int err)
 
 static int server_byte(struct sconn *c, uint8_t b)
 {
-  if (c->hoff < MIX_HDR_LEN) {
-    c->h[c->hoff++] = b;
-    if (c->hoff == MIX_HDR_LEN) {
-      uint32_t h[5];
-      memcpy(h, c->h, MIX_HDR_LEN);
-      if (h[0] != MIX_MAGIC || h[1] < MIX_KIND_SHORT || h[1] > MIX_KIND_BULK || h[3] == 0 || h[4] == 0) {
-        return -1;
-      }
-      c->kind = h[1];
-      c->id = h[2];
-      c->count = h[3];
-      c->size = h[4];
+  uint32_t seq;
+  int r = mix_srv_in_byte(&c->in, b, &seq);
+  if (r == 1) { /* answer the request */
+    if (c->resp_off < c->resp_len) {
+      return -1; /* a client never has two requests out */
     }
-    return 0;
+    c->resp_seq = seq;
+    c->resp_off = 0;
+    c->resp_len = c->in.size;
+    server_send(c);
   }
-  if (c->seq >= c->count || b != mix_pat(c->id, c->seq, c->in_off)) {
-    return -1;
-  }
-  if (++c->in_off == c->size) {
-    if (c->kind != MIX_KIND_BULK) { /* answer the request */
-      if (c->resp_off < c->resp_len) {
-        return -1; /* a client never has two requests out */
-      }
-      c->resp_seq = c->seq;
-      c->resp_off = 0;
-      c->resp_len = c->size;
-      server_send(c);
-    }
-    c->seq++;
-    c->in_off = 0;
-  }
-  return 0;
+  return r < 0 ? -1 : 0;
 }
 
 static void s_recv(void *arg, struct inc_raw_conn *conn, struct inc_buf *b)
@@ -428,7 +443,7 @@ static void s_recv(void *arg, struct inc_raw_conn *conn, struct inc_buf *b)
   const struct inc_buf *q;
   size_t total;
   if (b == NULL) { /* the client's FIN: the session must be whole */
-    if (c->hoff == MIX_HDR_LEN && c->seq == c->count && c->in_off == 0) {
+    if (mix_srv_in_whole(&c->in)) {
       add(&mw->c.srv_done, 1);
     } else if (!atomic_load_explicit(&mw->m->stopping, memory_order_relaxed)) {
       add(&mw->c.corrupt, 1);

@@ -41,6 +41,23 @@ enum { MIX_KIND_SHORT = 1, MIX_KIND_RR = 2, MIX_KIND_BULK = 3 };
 /* Payload byte i of unit seq of stream id. Thread: any. */
 uint8_t mix_pat(uint32_t id, uint32_t seq, uint64_t i);
 
+/* A server's reading of one session's stream (the Inception server in mix.c
+ * and Linux's in linux_server.c): the header, then every request byte
+ * checked against mix_pat(). Zeroed at accept. */
+struct mix_srv_in {
+  uint8_t h[MIX_HDR_LEN];
+  uint32_t hoff, kind, id, count, size, seq; /* seq: the unit being read */
+  uint64_t in_off;                           /* bytes of it read */
+};
+
+/* Takes one received byte. Returns -1 if it is not what the protocol says;
+ * 1 if it ends a short/rr request, which must be answered (*answer = its
+ * seq); 0 otherwise. Thread: the connection's. */
+int mix_srv_in_byte(struct mix_srv_in *in, uint8_t b, uint32_t *answer);
+
+/* Whether the stream ended on a whole session (at the client's FIN). */
+int mix_srv_in_whole(const struct mix_srv_in *in);
+
 struct mix_config {
   uint32_t server_ip4;     /* network byte order (client side) */
   uint16_t port;
