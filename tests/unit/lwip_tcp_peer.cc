@@ -90,7 +90,7 @@ void Peer::send(uint16_t port, uint8_t flags, uint32_t seq, uint32_t ack, size_t
   t[12] = uint8_t((thl / 4) << 4);
   t[13] = flags;
   put16(t + 14, wnd);
-  std::memcpy(t + 20, opts.data(), opts.size());  // the rest of the padding stays 0 (EOL)
+  if (!opts.empty()) std::memcpy(t + 20, opts.data(), opts.size());  // the rest of the padding stays 0 (EOL)
   for (size_t i = 0; i < len; i++) t[thl + i] = uint8_t(seq + i);
   uint32_t s = sum16(b + 12, 8, 0) + 6 + uint32_t(thl + len);
   put16(t + 16, fold(sum16(t, thl + len, s)));
