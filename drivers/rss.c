@@ -48,15 +48,18 @@ uint32_t inc_rss_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *inp
   return hash;
 }
 
+/* Bytes of one address of t's family (0: not IPv4 or IPv6). */
+static size_t tuple_addr_len(const struct inc_rss_tuple *t)
+{
+  return t->family == 4 ? 4 : t->family == 6 ? 16 : 0;
+}
+
 uint32_t inc_rss_hash(const uint8_t *key, size_t key_len, const struct inc_rss_tuple *t)
 {
   uint8_t in[36];
   size_t alen, n;
-  if (t->family == 4) {
-    alen = 4;
-  } else if (t->family == 6) {
-    alen = 16;
-  } else {
+  alen = tuple_addr_len(t);
+  if (alen == 0) {
     return 0;
   }
   memcpy(in, t->src, alen);
@@ -76,11 +79,8 @@ uint32_t inc_rss_conf_hash(const struct inc_rss_conf *conf, const struct inc_rss
   const uint32_t(*lut)[256] = conf->lut;
   uint32_t hash = 0;
   size_t alen, i;
-  if (t->family == 4) {
-    alen = 4;
-  } else if (t->family == 6) {
-    alen = 16;
-  } else {
+  alen = tuple_addr_len(t);
+  if (alen == 0) {
     return 0;
   }
   if (memcmp(conf->key, conf->lut_key, conf->key_len) != 0) {

@@ -66,6 +66,26 @@ void Peer::up() {
 
 void Peer::down() { netif_remove(&nif); }
 
+struct tcp_pcb* Peer::listen(uint16_t port) {
+  struct tcp_pcb* l = tcp_new();
+  EXPECT_NE(l, nullptr);
+  if (l == nullptr) return nullptr;
+  EXPECT_EQ(tcp_bind(l, IP4_ADDR_ANY, port), ERR_OK);
+  struct tcp_pcb* lis = tcp_listen(l);
+  EXPECT_NE(lis, nullptr);
+  if (lis == nullptr) {
+    tcp_close(l);
+    return nullptr;
+  }
+  tcp_arg(lis, this);
+  tcp_accept(lis, [](void* arg, struct tcp_pcb* newpcb, err_t err) -> err_t {
+    if (err != ERR_OK || newpcb == nullptr) return ERR_VAL;
+    static_cast<Peer*>(arg)->accepted = newpcb;
+    return ERR_OK;
+  });
+  return lis;
+}
+
 void Peer::send(uint16_t port, uint8_t flags, uint32_t seq, uint32_t ack, size_t len, uint16_t wnd,
                 const std::vector<uint8_t>& opts) {
   const size_t optlen = (opts.size() + 3) & ~size_t(3);

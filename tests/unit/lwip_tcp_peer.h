@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lwip/netif.h"
+#include "lwip/tcp.h"
 
 namespace lwip_peer {
 
@@ -36,6 +37,12 @@ struct Peer {
   void up();
   // Removes the netif.
   void down();
+
+  struct tcp_pcb* accepted = nullptr;  // the last connection listen()'s listener accepted
+
+  // Opens a listener on port whose accept callback stores each new pcb in
+  // `accepted`. Returns it; nullptr (and the test fails) if lwIP refuses.
+  struct tcp_pcb* listen(uint16_t port);
 
   // Sends one segment from the peer (kPeer:from_port) to kLocal:port, with
   // len bytes of payload (byte i is uint8_t(seq + i)), window field wnd and

@@ -59,14 +59,6 @@ void provider_free(void* ctx, void* mem) {
 
 uint16_t seg_maxlen(void*, const struct tcp_pcb*, uint16_t) { return uint16_t(kHead); }
 
-struct tcp_pcb* g_accepted;
-
-err_t on_accept(void*, struct tcp_pcb* newpcb, err_t err) {
-  if (err != ERR_OK || newpcb == nullptr) return ERR_VAL;
-  g_accepted = newpcb;
-  return ERR_OK;
-}
-
 class LwipTcpPersist : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -78,13 +70,8 @@ class LwipTcpPersist : public ::testing::Test {
     ASSERT_EQ(inc_lwip_bufs_set(&pv_.bufs), 0);
     ASSERT_EQ(inc_lwip_instance_init(&inst_), 0);
     peer_.up();
-    struct tcp_pcb* l = tcp_new();
-    ASSERT_NE(l, nullptr);
-    ASSERT_EQ(tcp_bind(l, IP4_ADDR_ANY, kPort), ERR_OK);
-    listener_ = tcp_listen(l);
+    listener_ = peer_.listen(kPort);
     ASSERT_NE(listener_, nullptr);
-    tcp_accept(listener_, on_accept);
-    g_accepted = nullptr;
     // MSS 1460, window scale 4: the peer's windows are fields << 4
     peer_.send(kPort, kSyn, kPeerIsn, 0, 0, 65535, opt_mss(kMss) + std::vector<uint8_t>{1} + opt_wscale(4));
     ASSERT_EQ(peer_.sent.size(), 1u);
@@ -93,7 +80,7 @@ class LwipTcpPersist : public ::testing::Test {
     isn_ = synack.seq;
     // the handshake's ACK opens 8192 << 4 = 128 KiB
     peer_.send(kPort, kAck, kPeerIsn + 1, isn_ + 1, 0, 8192);
-    pcb_ = g_accepted;
+    pcb_ = peer_.accepted;
     ASSERT_NE(pcb_, nullptr);
     ASSERT_EQ(pcb_->state, ESTABLISHED);
     ASSERT_EQ(pcb_->snd_wnd, 131072u);

@@ -29,31 +29,18 @@ constexpr uint32_t kPeerIsn = 7000000u;
 constexpr uint16_t kMss = 1460;
 constexpr size_t kData = 3 * kMss;  // three segments: the initial cwnd
 
-struct tcp_pcb* g_accepted;
-
-err_t on_accept(void*, struct tcp_pcb* newpcb, err_t err) {
-  if (err != ERR_OK || newpcb == nullptr) return ERR_VAL;
-  g_accepted = newpcb;
-  return ERR_OK;
-}
-
 class LwipTcpRtoOrder : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(inc_lwip_instance_init(&inst_), 0);
     peer_.up();
-    struct tcp_pcb* l = tcp_new();
-    ASSERT_NE(l, nullptr);
-    ASSERT_EQ(tcp_bind(l, IP4_ADDR_ANY, kPort), ERR_OK);
-    listener_ = tcp_listen(l);
+    listener_ = peer_.listen(kPort);
     ASSERT_NE(listener_, nullptr);
-    tcp_accept(listener_, on_accept);
-    g_accepted = nullptr;
     peer_.send(kPort, kSyn, kPeerIsn, 0, 0, 65535, opt_mss(kMss));
     ASSERT_EQ(peer_.sent.size(), 1u);
     isn_ = peer_.segment(0).seq;
     peer_.send(kPort, kAck, kPeerIsn + 1, isn_ + 1, 0, 65535);
-    pcb_ = g_accepted;
+    pcb_ = peer_.accepted;
     ASSERT_NE(pcb_, nullptr);
     ASSERT_EQ(pcb_->state, ESTABLISHED);
     data_.resize(kData);

@@ -25,14 +25,6 @@ constexpr uint16_t kPort = 7000;
 constexpr uint16_t kFirstPeerPort = 40000;
 constexpr uint32_t kPeerIsn = 1000000u;
 
-struct tcp_pcb* g_accepted;
-
-err_t on_accept(void*, struct tcp_pcb* newpcb, err_t err) {
-  if (err != ERR_OK || newpcb == nullptr) return ERR_VAL;
-  g_accepted = newpcb;
-  return ERR_OK;
-}
-
 unsigned time_wait_count() {
   unsigned n = 0;
   for (struct tcp_pcb* p = tcp_tw_pcbs; p != nullptr; p = p->next) n++;
@@ -51,12 +43,8 @@ class LwipTcpTimeWait : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(inc_lwip_instance_init(&inst_), 0);
     peer_.up();
-    struct tcp_pcb* l = tcp_new();
-    ASSERT_NE(l, nullptr);
-    ASSERT_EQ(tcp_bind(l, IP4_ADDR_ANY, kPort), ERR_OK);
-    listener_ = tcp_listen(l);
+    listener_ = peer_.listen(kPort);
     ASSERT_NE(listener_, nullptr);
-    tcp_accept(listener_, on_accept);
   }
 
   void TearDown() override {
@@ -75,15 +63,15 @@ class LwipTcpTimeWait : public ::testing::Test {
   // A connection from pport that the instance closes first; the peer's
   // FIN|ACK puts it in TIME-WAIT. Returns the instance's ISN.
   uint32_t connect_and_close(uint16_t pport) {
-    g_accepted = nullptr;
+    peer_.accepted = nullptr;
     peer_send(pport, kSyn, kPeerIsn, 0);
     EXPECT_FALSE(peer_.sent.empty());
     if (peer_.sent.empty()) return 0;
     const uint32_t isn = peer_.segment(peer_.sent.size() - 1).seq;
     peer_send(pport, kAck, kPeerIsn + 1, isn + 1);
-    EXPECT_NE(g_accepted, nullptr);
-    if (g_accepted == nullptr) return isn;
-    EXPECT_EQ(tcp_close(g_accepted), ERR_OK);
+    EXPECT_NE(peer_.accepted, nullptr);
+    if (peer_.accepted == nullptr) return isn;
+    EXPECT_EQ(tcp_close(peer_.accepted), ERR_OK);
     peer_send(pport, kFin | kAck, kPeerIsn + 1, isn + 2);  // ACKs the FIN, sends its own
     EXPECT_TRUE(in_time_wait(pport)) << pport;
     return isn;
